@@ -1,0 +1,152 @@
+"""People and organisation: staff users with roles, departments, and the org-unit tree."""
+
+import hashlib
+import secrets
+from datetime import time
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .choices import OrgUnitKind, Role
+
+
+class Department(models.Model):
+    code = models.SlugField(_("代码"), max_length=40, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
+    name_en = models.CharField(_("英文名称"), max_length=100, blank=True)
+    # The department that receives complaints no routing rule matches.
+    is_default = models.BooleanField(_("默认受理部门"), default=False)
+
+    class Meta:
+        verbose_name = _("部门")
+        verbose_name_plural = _("部门")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OrgUnit(models.Model):
+    """A node of the organisation tree: company → region → store/branch."""
+
+    name = models.CharField(_("名称"), max_length=200)
+    kind = models.CharField(_("类型"), max_length=20, choices=OrgUnitKind.choices)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    # Materialised path "/1/4/9/" so that a subtree is one indexed prefix query.
+    path = models.CharField(max_length=255, editable=False, db_index=True, default="")
+    province_code = models.CharField(_("省级代码"), max_length=6, blank=True)
+    city_code = models.CharField(_("市级代码"), max_length=6, blank=True)
+    district_code = models.CharField(_("县级代码"), max_length=6, blank=True)
+
+    class Meta:
+        verbose_name = _("组织单元")
+        verbose_name_plural = _("组织单元")
+        ordering = ["path"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().save(*args, **kwargs)
+        parent_path = self.parent.path if self.parent_id else "/"
+        new_path = f"{parent_path}{self.pk}/"
+        if new_path != self.path:
+            moved = bool(self.path)
+            OrgUnit.objects.filter(pk=self.pk).update(path=new_path)
+            self.path = new_path
+            if moved:
+                for child in self.children.all():
+                    child.save()
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.pk and self.parent_id and self.parent.path.startswith(self.path or "\0"):
+            raise ValidationError({"parent": _("上级单元不能是本单元或其下级。")})
+
+
+class User(AbstractUser):
+    """A staff user. Consumers are not users: they reach their case with tracking number + access code."""
+
+    given_name = models.CharField(
+        _("对外称呼"), max_length=50, blank=True, help_text=_("投诉人可见的经办人称呼，例如“王女士”。")
+    )
+    language = models.CharField(_("语言"), max_length=10, default="zh-hans")
+    # Routing assigns new cases only to agents who are available and inside their working hours.
+    is_available = models.BooleanField(_("可接单"), default=True)
+    work_start = models.TimeField(_("上班时间"), default=time(9, 0))
+    work_end = models.TimeField(_("下班时间"), default=time(17, 30))
+
+    class Meta:
+        verbose_name = _("员工")
+        verbose_name_plural = _("员工")
+
+    def public_name(self) -> str:
+        return self.given_name or self.first_name or _("经办人")
+
+
+class Membership(models.Model):
+    """One role of a user, scoped to a department or an org unit where the role needs one."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("角色"), max_length=30, choices=Role.choices)
+    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.CASCADE)
+    org_unit = models.ForeignKey(OrgUnit, null=True, blank=True, on_delete=models.CASCADE)
+
+    class Meta:
+        verbose_name = _("角色分配")
+        verbose_name_plural = _("角色分配")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role", "department", "org_unit"], name="membership_unique")
+        ]
+
+    def __str__(self) -> str:
+        scope = self.department or self.org_unit or ""
+        return f"{self.user} · {self.get_role_display()} {scope}".strip()
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A token for integrations. Only its SHA-256 is stored; the raw token is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("名称"), max_length=100)
+    prefix = models.CharField(max_length=8, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("API 令牌")
+        verbose_name_plural = _("API 令牌")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @classmethod
+    def issue(cls, user: User, name: str) -> tuple["ApiToken", str]:
+        raw = "cd_" + secrets.token_urlsafe(32)
+        token = cls.objects.create(user=user, name=name, prefix=raw[:8], key_hash=hash_token(raw))
+        return token, raw
+
+
+class Notification(models.Model):
+    """An in-app notice for a staff user (SLA warnings and breaches, assignments)."""
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=40)
+    complaint = models.ForeignKey("complaints.Complaint", null=True, blank=True, on_delete=models.CASCADE)
+    message = models.CharField(max_length=500)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["recipient", "read_at"])]

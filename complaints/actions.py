@@ -1,0 +1,714 @@
+"""Every write to a case. Each action locks the row, checks state and role, saves the changed
+fields, appends one ledger event, moves the SLA clocks, and schedules side effects after commit.
+No other code assigns `complaint.status`."""
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.choices import Role
+from accounts.models import Department, Membership, Notification, User
+from core.errors import TransitionNotAllowed, ValidationError, VersionConflict
+from customers.actions import match_or_create_customer
+from ledger.crypto import new_subject_key
+
+from . import routing, search, sla
+from .choices import (
+    OPEN_STATES,
+    ComplainantType,
+    EscalationLevel,
+    ExternalRoute,
+    Nature,
+    Outcome,
+    Priority,
+    RiskFlag,
+    Severity,
+    Status,
+)
+from .intake import IntakeData
+from .ledgering import Actor, record, snapshot
+from .models import Category, Complaint, ComplaintMessage
+from .tracking import hash_access_code, new_access_code, next_tracking_no
+from .transitions import FROM_STATES, allowed_actions, may
+
+__all__ = ["Actor", "submit"]
+
+_LEGAL_MEDIA_SAFETY = {RiskFlag.LEGAL, RiskFlag.MEDIA, RiskFlag.SAFETY}
+
+
+def _now() -> datetime:
+    return timezone.now()
+
+
+def _refresh_search(complaint: Complaint) -> None:
+    complaint.search_text = search.index_text(
+        complaint.title,
+        complaint.description,
+        complaint.product_name,
+        complaint.product_model,
+        complaint.product_sku,
+        complaint.tracking_no,
+    )
+
+
+def _set_flags(complaint: Complaint, flags: list[str]) -> None:
+    complaint.risk_flags = sorted(set(flags))
+    complaint.risk_legal_media_safety = bool(_LEGAL_MEDIA_SAFETY.intersection(flags))
+
+
+# --- intake -------------------------------------------------------------------------------------
+
+
+def submit(
+    data: IntakeData,
+    *,
+    actor: Actor,
+    received_at: datetime | None = None,
+    is_demo: bool = False,
+) -> tuple[Complaint, str]:
+    """Register a complaint (the receipt). Returns the case and its access code, shown only now."""
+    received_at = received_at or _now()
+    tracking_no = next_tracking_no(received_at)
+    access_code = new_access_code()
+    with transaction.atomic():
+        customer = None
+        if not data.anonymous and (data.complainant_phone or data.complainant_email):
+            customer = match_or_create_customer(
+                name=data.complainant_name,
+                phone=data.complainant_phone,
+                email=data.complainant_email,
+                address=data.complainant_address,
+            )
+        complaint = Complaint(
+            tracking_no=tracking_no,
+            access_code_hash=hash_access_code(access_code),
+            received_at=received_at,
+            is_demo=is_demo,
+            customer=customer,
+            subject_key=customer.subject_key if customer else new_subject_key(),
+            department=routing.default_department(),
+            **data.model_fields_for_complaint(),
+        )
+        _set_flags(complaint, data.risk_flags)
+        sla.set_ack_clock(complaint)
+        _refresh_search(complaint)
+        complaint.save(force_insert=True)
+        record(complaint, action="receive", actor=actor, before=None)
+        _after_commit(complaint, "receive")
+    return complaint, access_code
+
+
+# --- the lifecycle ---------------------------------------------------------------------------
+
+
+def _lock(pk: int) -> Complaint:
+    return Complaint.objects.select_related("org_unit").select_for_update(of=("self",)).get(pk=pk)
+
+
+def check_version(complaint: Complaint, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != complaint.version:
+        raise VersionConflict(complaint.version, expected_version)
+
+
+def check_may(complaint: Complaint, actor: Actor, action: str) -> None:
+    if complaint.status not in FROM_STATES[action]:
+        raise TransitionNotAllowed(action, complaint.status, allowed_actions(complaint, actor))
+    if not may(actor, complaint, action):
+        raise PermissionDenied(
+            _("您的角色不能对该投诉执行“%(action)s”。可执行的操作：%(allowed)s")
+            % {"action": action, "allowed": ", ".join(allowed_actions(complaint, actor)) or "—"}
+        )
+
+
+def _run(
+    complaint: Complaint,
+    actor: Actor,
+    action: str,
+    change: Callable[[Complaint, datetime], dict[str, Any] | None],
+    *,
+    expected_version: int | None = None,
+) -> Complaint:
+    """Lock, check, apply `change`, save, and record. `change` returns the event's private text."""
+    with transaction.atomic():
+        locked = _lock(complaint.pk)
+        check_version(locked, expected_version)
+        check_may(locked, actor, action)
+        before = snapshot(locked)
+        now = _now()
+        private = change(locked, now) or {}
+        data = private.pop("_data", {})
+        locked.version += 1
+        after = snapshot(locked)
+        fields = [name for name in after if after[name] != before[name]]
+        locked.save(update_fields=[*fields, "version", "search_text", "risk_legal_media_safety"])
+        record(locked, action=action, actor=actor, before=before, data=data, private=private)
+        _after_commit(locked, action)
+    return locked
+
+
+def _after_commit(complaint: Complaint, action: str) -> None:
+    from .tasks import after_event
+
+    complaint_id = complaint.pk
+    transaction.on_commit(lambda: after_event.enqueue(complaint_id, action))
+
+
+def _required(value: str | None, field: str, minimum: int = 2) -> str:
+    text = (value or "").strip()
+    if len(text) < minimum:
+        raise ValidationError(field, _("必填，至少 %(n)d 个字。") % {"n": minimum})
+    return text
+
+
+def accept(
+    complaint: Complaint,
+    *,
+    actor: Actor,
+    priority: str | None = None,
+    category: Category | None = None,
+    subcategory: Category | None = None,
+    severity: str | None = None,
+    note: str = "",
+    expected_version: int | None = None,
+) -> Complaint:
+    """初步判断: classify, prioritise, accept; the consumer is told the process and the expected time.
+    Routing picks the department and the first responsible person."""
+    check_classification(category, subcategory)
+
+    def change(c: Complaint, now: datetime) -> dict[str, Any]:
+        if priority:
+            c.priority = Priority(priority)
+        if severity:
+            c.severity = Severity(severity)
+        if category is not None:
+            c.category = category
+            c.subcategory = subcategory
+        c.status = Status.ACCEPTED
+        c.acknowledged_at = c.accepted_at = now
+        sla.start_resolution_clock(c, now)
+        department = routing.department_for(c)
+        if department is not None:
+            c.department = department
+            owner = routing.pick_owner(department, now)
+            c.owner = owner
+            if owner is not None:
+                _notify([owner], c, "assigned", _("新投诉 %(no)s 已分派给您。") % {"no": c.tracking_no})
+        return {"public_note": note}
+
+    return _run(complaint, actor, "accept", change, expected_version=expected_version)
+
+
+def reject(complaint: Complaint, *, actor: Actor, reason: str, expected_version: int | None = None) -> Complaint:
+    """不予受理, with the reason told to the consumer."""
+    reason = _required(reason, "reason", 4)
+
+    def change(c: Complaint, now: datetime) -> None:
+        c.status = Status.REJECTED
+        c.reject_reason = reason
+        c.acknowledged_at = now
+
+    return _run(complaint, actor, "reject", change, expected_version=expected_version)
+
+
+def appeal(complaint: Complaint, *, actor: Actor, reason: str) -> Complaint:
+    """The consumer appeals a rejection, once: the case is new again, for a supervisor."""
+    reason = _required(reason, "reason", 4)
+
+    def change(c: Complaint, now: datetime) -> None:
+        if c.appealed:
+            raise TransitionNotAllowed("appeal", c.status, [], _("不予受理只能申诉一次。"))
+        c.status = Status.NEW
+        c.appealed = True
+        c.appeal_reason = reason
+        c.acknowledged_at = None
+        policy = sla.policy_for(c.priority, c.channel)
+        c.ack_due_at = now + timedelta(hours=policy.ack_hours)
+        c.ack_warn_at = now + timedelta(hours=policy.ack_hours) * float(policy.warn_ratio)
+        c.ack_warned_at = c.ack_breached_at = None
+        _notify(_supervisors(c), c, "appeal", _("投诉 %(no)s 的不予受理决定被申诉。") % {"no": c.tracking_no})
+
+    return _run(complaint, actor, "appeal", change)
+
+
+def check_classification(category: Category | None, subcategory: Category | None) -> None:
+    if category is not None and (category.parent_id is not None or not category.active):
+        raise ValidationError("category", _("请选择一个启用的一级分类。"))
+    if subcategory is not None and (category is None or subcategory.parent_id != category.pk):
+        raise ValidationError("subcategory", _("子分类必须属于所选分类。"))
+
+
+def classify(
+    complaint: Complaint,
+    *,
+    actor: Actor,
+    priority: str | None = None,
+    category: Category | None = None,
+    subcategory: Category | None = None,
+    severity: str | None = None,
+    nature: str | None = None,
+    complainant_type: str | None = None,
+    risk_flags: list[str] | None = None,
+    sentiment: Decimal | None = None,
+    expected_version: int | None = None,
+) -> Complaint:
+    """Change the classification; a new priority moves the running clock."""
+    check_classification(category, subcategory)
+
+    def change(c: Complaint, now: datetime) -> None:
+        old_priority = c.priority
+        if priority:
+            c.priority = Priority(priority)
+        if severity:
+            c.severity = Severity(severity)
+        if nature is not None:
+            c.nature = Nature(nature) if nature else ""
+        if complainant_type is not None:
+            c.complainant_type = ComplainantType(complainant_type) if complainant_type else ""
+        if category is not None:
+            c.category, c.subcategory = category, subcategory
+        if risk_flags is not None:
+            _set_flags(c, [RiskFlag(f) for f in risk_flags])
+        if sentiment is not None:
+            c.sentiment = sentiment
+        if c.priority != old_priority:
+            if c.status == Status.NEW:
+                paused_ack = c.ack_warned_at
+                sla.set_ack_clock(c)
+                c.ack_warned_at = paused_ack if paused_ack and paused_ack <= c.ack_warn_at else None
+            elif c.accepted_at and not c.regulator_due_at:
+                paused_at = c.sla_paused_at
+                sla.start_resolution_clock(c, c.accepted_at)
+                c.sla_paused_at = paused_at
+
+    return _run(complaint, actor, "classify", change, expected_version=expected_version)
+
+
+def check_assignee(department: Department, owner: User | None) -> None:
+    if owner is None:
+        return
+    if not owner.is_active or not Membership.objects.filter(
+        user=owner, department=department, role__in=[Role.AGENT, Role.SUPERVISOR]
+    ).exists():
+        raise ValidationError("owner", _("负责人必须是该部门在职的投诉专员或主管。"))
+
+
+def assign(
+    complaint: Complaint,
+    *,
+    actor: Actor,
+    department: Department | None = None,
+    owner: User | None = None,
+    note: str = "",
+    expected_version: int | None = None,
+) -> Complaint:
+    """Assign or reassign the department and the first responsible person (第一责任人)."""
+
+    def change(c: Complaint, now: datetime) -> dict[str, Any]:
+        target = department or c.department
+        if target is None:
+            raise ValidationError("department", _("请选择部门。"))
+        check_assignee(target, owner)
+        if target.pk == c.department_id and owner is not None and owner.pk == c.owner_id:
+            raise ValidationError("owner", _("该投诉已由此人负责。"))
+        c.department = target
+        c.owner = owner if owner is not None else routing.pick_owner(target, now)
+        if c.owner is not None:
+            _notify([c.owner], c, "assigned", _("投诉 %(no)s 已分派给您。") % {"no": c.tracking_no})
+        return {"note": note}
+
+    return _run(complaint, actor, "assign", change, expected_version=expected_version)
+
+
+def start_work(complaint: Complaint, *, actor: Actor, expected_version: int | None = None) -> Complaint:
+    def change(c: Complaint, now: datetime) -> None:
+        if c.owner_id is None and actor.kind == "staff":
+            c.owner = actor.user
+        c.status = Status.IN_PROGRESS
+
+    return _run(complaint, actor, "start_work", change, expected_version=expected_version)
+
+
+def wait_for_consumer(
+    complaint: Complaint, *, actor: Actor, request: str, expected_version: int | None = None
+) -> Complaint:
+    """Ask the consumer for information; the resolution clock pauses."""
+    request = _required(request, "request", 4)
+
+    def change(c: Complaint, now: datetime) -> dict[str, Any]:
+        c.status = Status.AWAITING_CONSUMER
+        sla.pause(c, now)
+        return {"public_note": request}
+
+    return _run(complaint, actor, "wait_for_consumer", change, expected_version=expected_version)
+
+
+def resume(complaint: Complaint, *, actor: Actor, note: str = "", expected_version: int | None = None) -> Complaint:
+    def change(c: Complaint, now: datetime) -> dict[str, Any]:
+        c.status = Status.IN_PROGRESS
+        sla.resume(c, now)
+        return {"note": note}
+
+    return _run(complaint, actor, "resume", change, expected_version=expected_version)
+
+
+def add_information(complaint: Complaint, *, actor: Actor, text: str) -> Complaint:
+    """The consumer answers a request for information; the clock runs again."""
+    text = _required(text, "text", 2)
+    if len(text) > 10_000:
+        raise ValidationError("text", _("内容过长（最多 10000 字）。"))
+
+    def change(c: Complaint, now: datetime) -> dict[str, Any]:
+        ComplaintMessage.objects.create(complaint=c, author_kind="consumer", internal=False, body=text)
+        c.status = Status.IN_PROGRESS
+        sla.resume(c, now)
+        if c.owner_id:
+            _notify([c.owner], c, "information", _("投诉人已补充投诉 %(no)s 的信息。") % {"no": c.tracking_no})
+        return {"public_note": text}
+
+    return _run(complaint, actor, "add_information", change)
+
+
+def propose_resolution(
+    complaint: Complaint,
+    *,
+    actor: Actor,
+    text: str,
+    amount: Decimal | None = None,
+    expected_version: int | None = None,
+) -> Complaint:
+    text = _required(text, "text", 4)
+    if amount is not None and amount < 0:
+        raise ValidationError("amount", _("金额不能为负数。"))
+
+    def change(c: Complaint, now: datetime) -> None:
+        c.status = Status.RESOLUTION_PROPOSED
+        c.proposal_text = text
+        c.proposal_amount = amount
+        c.proposed_at = now
+        c.refusal_reason = ""
+
+    return _run(complaint, actor, "propose_resolution", change, expected_version=expected_version)
+
+
+def accept_proposal(complaint: Complaint, *, actor: Actor, expected_version: int | None = None) -> Complaint:
+    def change(c: Complaint, now: datetime) -> None:
+        c.status = Status.RESOLVED
+        c.outcome = Outcome.ACCEPTED
+        c.resolved_at = now
+
+    return _run(complaint, actor, "accept_proposal", change, expected_version=expected_version)
+
+
+def refuse_proposal(
+    complaint: Complaint, *, actor: Actor, reason: str, expected_version: int | None = None
+) -> Complaint:
+    """The consumer refuses: back to in progress, to negotiate or to issue a final decision."""
+    reason = _required(reason, "reason", 2)
+
+    def change(c: Complaint, now: datetime) -> None:
+        c.status = Status.IN_PROGRESS
+        c.refusal_reason = reason
+        if c.owner_id:
+            _notify([c.owner], c, "refused", _("投诉人拒绝了投诉 %(no)s 的处理方案。") % {"no": c.tracking_no})
+
+    return _run(complaint, actor, "refuse_proposal", change, expected_version=expected_version)
+
+
+def resolve(
+    complaint: Complaint,
+    *,
+    actor: Actor,
+    outcome: str,
+    note: str,
+    open_routes: list[str] | None = None,
+    expected_version: int | None = None,
+) -> Complaint:
+    """Resolve without a proposal (remedy executed) or by a final decision that names the external
+    routes still open to the consumer (a refused complaint is never closed silently)."""
+    if outcome not in (Outcome.EXECUTED, Outcome.FINAL_DECISION):
+        raise ValidationError("outcome", _("结果只能是“已执行补救”或“最终决定”。"))
+    note = _required(note, "note", 4)
+    routes = [ExternalRoute(r) for r in (open_routes or [])]
+    if outcome == Outcome.FINAL_DECISION and not routes:
+        raise ValidationError("open_routes", _("最终决定必须告知投诉人仍可选择的外部途径。"))
+
+    def change(c: Complaint, now: datetime) -> None:
+        c.status = Status.RESOLVED
+        c.outcome = outcome
+        c.outcome_note = note
+        c.open_routes = [str(r) for r in routes]
+        c.resolved_at = now
+
+    return _run(complaint, actor, "resolve", change, expected_version=expected_version)
+
+
+def route_external(
+    complaint: Complaint,
+    *,
+    actor: Actor,
+    route: str,
+    reference: str = "",
+    due_at: datetime | None = None,
+    note: str = "",
+    expected_version: int | None = None,
+) -> Complaint:
+    """Mediation, arbitration, court or regulator; the internal clock pauses until the outcome returns."""
+    route = ExternalRoute(route)
+
+    def change(c: Complaint, now: datetime) -> dict[str, Any]:
+        c.status = Status.EXTERNAL
+        c.external_route = route
+        c.external_reference = reference.strip()
+        c.external_due_at = due_at
+        sla.pause(c, now)
+        return {"note": note}
+
+    return _run(complaint, actor, "route_external", change, expected_version=expected_version)
+
+
+def record_external_outcome(
+    complaint: Complaint,
+    *,
+    actor: Actor,
+    resolved: bool,
+    note: str,
+    expected_version: int | None = None,
+) -> Complaint:
+    note = _required(note, "note", 4)
+
+    def change(c: Complaint, now: datetime) -> None:
+        sla.resume(c, now)
+        if resolved:
+            c.status = Status.RESOLVED
+            c.outcome = Outcome.EXTERNAL_DECISION
+            c.outcome_note = note
+            c.resolved_at = now
+        else:
+            c.status = Status.IN_PROGRESS
+
+    return _run(complaint, actor, "record_external_outcome", change, expected_version=expected_version)
+
+
+def withdraw(complaint: Complaint, *, actor: Actor, reason: str, expected_version: int | None = None) -> Complaint:
+    reason = _required(reason, "reason", 2)
+
+    def change(c: Complaint, now: datetime) -> None:
+        c.status = Status.WITHDRAWN
+        c.withdrawn_reason = reason
+        c.sla_paused_at = None
+
+    return _run(complaint, actor, "withdraw", change, expected_version=expected_version)
+
+
+def close(
+    complaint: Complaint, *, actor: Actor, reply_text: str = "", expected_version: int | None = None
+) -> Complaint:
+    """结案: the written reply is recorded and the outcome is recorded (the closing checklist)."""
+
+    def change(c: Complaint, now: datetime) -> None:
+        reply = reply_text.strip() or c.reply_text
+        missing = {}
+        if len(reply) < 4:
+            missing["reply_text"] = _("结案前必须记录给投诉人的书面答复。")
+        if not c.outcome:
+            missing["outcome"] = _("结案前必须记录处理结果。")
+        if missing:
+            raise ValidationError(missing)
+        c.reply_text = reply
+        c.status = Status.CLOSED
+        c.closed_at = now
+
+    return _run(complaint, actor, "close", change, expected_version=expected_version)
+
+
+def reopen(complaint: Complaint, *, actor: Actor, reason: str, expected_version: int | None = None) -> Complaint:
+    """The consumer is dissatisfied: within the window a closed case opens again with a new clock."""
+    reason = _required(reason, "reason", 2)
+
+    def change(c: Complaint, now: datetime) -> dict[str, Any]:
+        window = timedelta(days=settings.COMPLAINTDESK_REOPEN_WINDOW_DAYS)
+        if c.closed_at is None or now - c.closed_at > window:
+            raise TransitionNotAllowed(
+                "reopen",
+                c.status,
+                [],
+                _("结案已超过 %(days)d 天，不能重开。") % {"days": settings.COMPLAINTDESK_REOPEN_WINDOW_DAYS},
+            )
+        c.status = Status.REOPENED
+        c.reopen_count += 1
+        c.outcome = ""
+        c.resolved_at = None
+        c.closed_at = None
+        c.regulator_due_at = None
+        sla.start_resolution_clock(c, now)
+        if c.owner_id:
+            _notify([c.owner], c, "reopened", _("投诉 %(no)s 已重开。") % {"no": c.tracking_no})
+        return {"public_note": reason}
+
+    return _run(complaint, actor, "reopen", change, expected_version=expected_version)
+
+
+def archive(complaint: Complaint, *, actor: Actor, expected_version: int | None = None) -> Complaint:
+    def change(c: Complaint, now: datetime) -> None:
+        c.status = Status.ARCHIVED
+        c.archived_at = now
+
+    return _run(complaint, actor, "archive", change, expected_version=expected_version)
+
+
+def escalate(
+    complaint: Complaint, *, actor: Actor, reason: str, expected_version: int | None = None
+) -> Complaint:
+    reason = _required(reason, "reason", 2)
+
+    def change(c: Complaint, now: datetime) -> dict[str, Any]:
+        if c.escalation_level >= EscalationLevel.CRISIS:
+            raise ValidationError("escalation_level", _("已是最高升级级别（L3）。"))
+        c.escalation_level += 1
+        _notify(_supervisors(c), c, "escalated", _("投诉 %(no)s 已升级至 L%(level)d。") % {
+            "no": c.tracking_no, "level": c.escalation_level})
+        return {"note": reason}
+
+    return _run(complaint, actor, "escalate", change, expected_version=expected_version)
+
+
+def de_escalate(
+    complaint: Complaint, *, actor: Actor, reason: str, expected_version: int | None = None
+) -> Complaint:
+    reason = _required(reason, "reason", 2)
+
+    def change(c: Complaint, now: datetime) -> dict[str, Any]:
+        if c.escalation_level <= EscalationLevel.FRONTLINE:
+            raise ValidationError("escalation_level", _("已是最低级别（L0）。"))
+        c.escalation_level -= 1
+        return {"note": reason}
+
+    return _run(complaint, actor, "de_escalate", change, expected_version=expected_version)
+
+
+def add_note(
+    complaint: Complaint, *, actor: Actor, text: str, internal: bool = True, expected_version: int | None = None
+) -> Complaint:
+    text = _required(text, "text", 1)
+    if len(text) > 10_000:
+        raise ValidationError("text", _("内容过长（最多 10000 字）。"))
+
+    def change(c: Complaint, now: datetime) -> dict[str, Any]:
+        ComplaintMessage.objects.create(
+            complaint=c, author_kind="staff", author=actor.user, internal=internal, body=text
+        )
+        return {"note" if internal else "public_note": text}
+
+    return _run(complaint, actor, "add_note", change, expected_version=expected_version)
+
+
+# --- notifications (in-app; mail comes with the feedback issue) ---------------------------------
+
+
+def _supervisors(complaint: Complaint) -> list[User]:
+    if complaint.department_id is None:
+        return []
+    return list(
+        User.objects.filter(
+            is_active=True, memberships__role=Role.SUPERVISOR, memberships__department_id=complaint.department_id
+        ).distinct()
+    )
+
+
+def _notify(recipients: list[User], complaint: Complaint, kind: str, message: str) -> None:
+    Notification.objects.bulk_create(
+        [Notification(recipient=u, complaint=complaint, kind=kind, message=message) for u in recipients]
+    )
+
+
+# --- the SLA tick -------------------------------------------------------------------------------
+
+
+def _system_event(complaint: Complaint, action: str, change: Callable[[Complaint, datetime], dict | None]) -> bool:
+    """A system action outside the state machine (SLA warning, breach); skipped if no longer due."""
+    with transaction.atomic():
+        c = _lock(complaint.pk)
+        before = snapshot(c)
+        now = _now()
+        data = change(c, now)
+        if data is None:
+            return False
+        c.version += 1
+        after = snapshot(c)
+        c.save(update_fields=[n for n in after if after[n] != before[n]] + ["version"])
+        record(c, action=action, actor=Actor.system(), before=before, data=data)
+        _after_commit(c, action)
+    return True
+
+
+def sla_tick(now: datetime | None = None) -> dict[str, int]:
+    """Warn at 80 %, escalate one level and tell the supervisors at breach, archive old closed cases,
+    and give unowned accepted cases to agents who came on shift."""
+    now = now or _now()
+    counts = {"ack_warning": 0, "ack_breach": 0, "resolution_warning": 0, "resolution_breach": 0, "archived": 0,
+              "assigned": 0}
+    running = OPEN_STATES - {Status.AWAITING_CONSUMER, Status.EXTERNAL, Status.NEW}
+    unacked = Complaint.objects.filter(status=Status.NEW, acknowledged_at__isnull=True)
+
+    def warn(clock: str) -> Callable[[Complaint, datetime], dict | None]:
+        def change(c: Complaint, at: datetime) -> dict | None:
+            if clock == "ack":
+                if c.ack_warned_at or c.status != Status.NEW or c.acknowledged_at or c.ack_warn_at > at:
+                    return None
+                c.ack_warned_at = at
+            else:
+                if (c.resolution_warned_at or c.status not in running or c.resolution_warn_at is None
+                        or c.resolution_warn_at > at):
+                    return None
+                c.resolution_warned_at = at
+            recipients = [c.owner] if c.owner_id else _supervisors(c)
+            _notify(recipients, c, "sla_warning", _("投诉 %(no)s 的时限已用 80%%。") % {"no": c.tracking_no})
+            return {"clock": clock}
+        return change
+
+    def breach(clock: str) -> Callable[[Complaint, datetime], dict | None]:
+        def change(c: Complaint, at: datetime) -> dict | None:
+            if clock == "ack":
+                if c.ack_breached_at or c.status != Status.NEW or c.acknowledged_at or c.ack_due_at >= at:
+                    return None
+                c.ack_breached_at = at
+            else:
+                if (c.resolution_breached_at or c.status not in running or c.resolution_due_at is None
+                        or c.resolution_due_at >= at):
+                    return None
+                c.resolution_breached_at = at
+            if c.escalation_level < EscalationLevel.CRISIS:
+                c.escalation_level += 1
+            _notify(_supervisors(c), c, "sla_breach", _("投诉 %(no)s 已超时，已升级至 L%(level)d。") % {
+                "no": c.tracking_no, "level": c.escalation_level})
+            return {"clock": clock}
+        return change
+
+    for c in unacked.filter(ack_warned_at__isnull=True, ack_warn_at__lte=now).only("pk")[:5000]:
+        counts["ack_warning"] += _system_event(c, "sla_warning", warn("ack"))
+    for c in unacked.filter(ack_breached_at__isnull=True, ack_due_at__lt=now).only("pk")[:5000]:
+        counts["ack_breach"] += _system_event(c, "sla_breach", breach("ack"))
+    res = Complaint.objects.filter(status__in=running)
+    for c in res.filter(resolution_warned_at__isnull=True, resolution_warn_at__lte=now).only("pk")[:5000]:
+        counts["resolution_warning"] += _system_event(c, "sla_warning", warn("resolution"))
+    for c in res.filter(resolution_breached_at__isnull=True, resolution_due_at__lt=now).only("pk")[:5000]:
+        counts["resolution_breach"] += _system_event(c, "sla_breach", breach("resolution"))
+    cutoff = now - timedelta(days=settings.COMPLAINTDESK_ARCHIVE_AFTER_DAYS)
+    for c in Complaint.objects.filter(status=Status.CLOSED, closed_at__lte=cutoff).only("pk")[:5000]:
+        archive(c, actor=Actor.system())
+        counts["archived"] += 1
+    for c in Complaint.objects.filter(
+        status__in=[Status.ACCEPTED, Status.REOPENED], owner__isnull=True, department__isnull=False
+    ).select_related("department")[:500]:
+        owner = routing.pick_owner(c.department, now)
+        if owner is not None:
+            assign(c, actor=Actor.system(), department=c.department, owner=owner)
+            counts["assigned"] += 1
+    return counts

@@ -1,0 +1,136 @@
+"""The one permission chokepoint for cases (DESIGN.md §1).
+
+`Complaint.objects.visible_to(user)` is the only way views and the API list or fetch cases;
+`get_complaint_for_user` fetches one or raises; `staff_may` says whether a user may take an action.
+"""
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404
+
+from accounts.choices import WRITER_ROLES, Role
+from accounts.models import User
+
+from .choices import EscalationLevel
+
+
+@dataclass
+class Principal:
+    """A staff user's roles and their scopes, read once."""
+
+    user: User
+    roles: set[str] = field(default_factory=set)
+    agent_departments: set[int] = field(default_factory=set)
+    supervised_departments: set[int] = field(default_factory=set)
+    handler_departments: set[int] = field(default_factory=set)
+    manager_unit_paths: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, user: User) -> "Principal":
+        cached = getattr(user, "_complaintdesk_principal", None)
+        if cached is not None:
+            return cached
+        principal = cls(user)
+        if user.is_authenticated and user.is_active:
+            for m in user.memberships.select_related("org_unit").all():
+                principal.roles.add(m.role)
+                if m.role == Role.AGENT and m.department_id:
+                    principal.agent_departments.add(m.department_id)
+                elif m.role == Role.SUPERVISOR and m.department_id:
+                    principal.supervised_departments.add(m.department_id)
+                elif m.role == Role.DEPARTMENT_HANDLER and m.department_id:
+                    principal.handler_departments.add(m.department_id)
+                elif m.role == Role.MANAGER and m.org_unit_id:
+                    principal.manager_unit_paths.append(m.org_unit.path)
+        user._complaintdesk_principal = principal  # type: ignore[attr-defined]
+        return principal
+
+    def has(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def is_writer(self) -> bool:
+        return bool(self.roles & WRITER_ROLES)
+
+    @cached_property
+    def sees_everything(self) -> bool:
+        return self.has(Role.AUDITOR, Role.ANALYST)
+
+    @property
+    def masked(self) -> bool:
+        """Analysts see personal data masked unless another role of theirs shows it."""
+        return Role.ANALYST in self.roles and not (self.roles - {Role.ANALYST, Role.ADMIN})
+
+    def visible_q(self) -> Q | None:
+        """A filter for the cases this user may read; None means all of them."""
+        if self.sees_everything:
+            return None
+        query = Q(pk__in=[])
+        uid = self.user.pk
+        if self.has(Role.AGENT, Role.SUPERVISOR, Role.DEPARTMENT_HANDLER, Role.MANAGER, Role.LEGAL_PR):
+            query |= Q(owner_id=uid)
+        departments = self.agent_departments | self.supervised_departments | self.handler_departments
+        if departments:
+            query |= Q(department_id__in=departments)
+        for path in self.manager_unit_paths:
+            query |= Q(org_unit__path__startswith=path)
+        if Role.LEGAL_PR in self.roles:
+            query |= Q(escalation_level=EscalationLevel.CRISIS) | Q(risk_legal_media_safety=True)
+        return query
+
+
+def visible_to(queryset, user: User):  # type: ignore[no-untyped-def]
+    principal = Principal.of(user)
+    if not principal.roles:
+        return queryset.none()
+    query = principal.visible_q()
+    return queryset if query is None else queryset.filter(query)
+
+
+def get_complaint_for_user(user: User, tracking_no: str, *, write: bool = False, for_update: bool = False):  # type: ignore[no-untyped-def]
+    """The case if this user may see it (404 otherwise, so existence does not leak); with write=True
+    a read-only user gets PermissionDenied."""
+    from .models import Complaint
+
+    queryset = Complaint.objects.visible_to(user)
+    if for_update:
+        queryset = queryset.select_for_update()
+    complaint = queryset.filter(tracking_no=tracking_no).first()
+    if complaint is None:
+        raise Http404("complaint not found")
+    if write and not Principal.of(user).is_writer:
+        raise PermissionDenied("read-only role")
+    return complaint
+
+
+def staff_may(user: User, complaint, action: str) -> bool:  # type: ignore[no-untyped-def]
+    """Whether a staff user may take `action` on a case they can see (state is checked elsewhere)."""
+    p = Principal.of(user)
+    if not p.is_writer:
+        return False
+    owner = complaint.owner_id == user.pk
+    dept = complaint.department_id
+    manages = complaint.org_unit_id is not None and any(
+        complaint.org_unit.path.startswith(path) for path in p.manager_unit_paths
+    )
+    supervises = dept in p.supervised_departments or manages
+    agent_here = dept in p.agent_departments
+    legal = Role.LEGAL_PR in p.roles
+    if action in {"accept", "reject"}:
+        return supervises if complaint.appealed else (agent_here or owner or supervises)
+    if action in {"assign", "archive", "de_escalate"}:
+        return supervises
+    if action in {"route_external", "record_external_outcome"}:
+        return owner or supervises or legal
+    if action == "escalate":
+        return owner or agent_here or supervises or legal
+    if action == "add_note":
+        return True
+    if action == "classify":
+        return owner or agent_here or supervises
+    # start_work, wait_for_consumer, resume, propose_resolution, resolve, close, reopen, withdraw,
+    # accept_proposal / refuse_proposal recorded on the consumer's behalf
+    return owner or supervises

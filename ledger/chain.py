@@ -1,0 +1,140 @@
+"""Appending to the case chains, sealing them with checkpoints."""
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from .models import Checkpoint, LedgerEvent
+
+GENESIS = "0" * 64
+# Events younger than this are left to the next checkpoint: a transaction that took its id earlier
+# may not have committed yet.
+CHECKPOINT_SETTLE = timedelta(seconds=5)
+
+
+def canonical(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _ts(moment: datetime) -> str:
+    return moment.astimezone(timezone.UTC).isoformat(timespec="microseconds")
+
+
+def event_hash(event: LedgerEvent) -> str:
+    payload = {
+        "v": 1,
+        "case": event.complaint_id,
+        "seq": event.seq,
+        "action": event.action,
+        "actor": event.actor,
+        "actor_label": event.actor_label,
+        "changes": event.changes,
+        "data": event.data,
+        "at": _ts(event.created_at),
+        "prev": event.prev_hash,
+    }
+    return hashlib.sha256(canonical(payload)).hexdigest()
+
+
+def append(
+    complaint_id: int,
+    *,
+    action: str,
+    actor: str,
+    actor_label: str,
+    changes: dict[str, Any],
+    data: dict[str, Any] | None = None,
+    first: bool = False,
+) -> LedgerEvent:
+    """Append one event to a case's chain. The caller holds the case row locked (or just created it)."""
+    if first:
+        seq, prev = 1, GENESIS
+    else:
+        head = (
+            LedgerEvent.objects.filter(complaint_id=complaint_id)
+            .order_by("-seq")
+            .values_list("seq", "hash")
+            .first()
+        )
+        seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS)
+    event = LedgerEvent(
+        complaint_id=complaint_id,
+        seq=seq,
+        action=action,
+        actor=actor,
+        actor_label=actor_label,
+        changes=changes,
+        data=data or {},
+        created_at=timezone.now(),
+        prev_hash=prev,
+    )
+    event.hash = event_hash(event)
+    event.save(force_insert=True)
+    return event
+
+
+def checkpoint_hash(cp: Checkpoint) -> str:
+    payload = {
+        "v": 1,
+        "seq": cp.seq,
+        "at": _ts(cp.created_at),
+        "last_event_id": cp.last_event_id,
+        "heads": cp.heads,
+        "prev": cp.prev_hash,
+    }
+    return hashlib.sha256(canonical(payload)).hexdigest()
+
+
+def seal(now: datetime | None = None) -> Checkpoint | None:
+    """Write a checkpoint naming the head of every case chain that moved since the previous one."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        last = Checkpoint.objects.select_for_update().order_by("-seq").first()
+        start = last.last_event_id if last else 0
+        upto = (
+            LedgerEvent.objects.filter(id__gt=start, created_at__lte=now - CHECKPOINT_SETTLE).aggregate(m=Max("id"))[
+                "m"
+            ]
+        )
+        if upto is None:
+            return None
+        moved = (
+            LedgerEvent.objects.filter(id__gt=start, id__lte=upto)
+            .values("complaint_id")
+            .annotate(head=Max("seq"))
+            .order_by("complaint_id")
+        )
+        heads_seq = {row["complaint_id"]: row["head"] for row in moved}
+        hashes = {}
+        case_ids = list(heads_seq)
+        for i in range(0, len(case_ids), 500):
+            batch = case_ids[i : i + 500]
+            for cid, seq, h in LedgerEvent.objects.filter(complaint_id__in=batch).values_list(
+                "complaint_id", "seq", "hash"
+            ):
+                if heads_seq[cid] == seq:
+                    hashes[cid] = h
+        heads = [[cid, heads_seq[cid], hashes[cid]] for cid in case_ids]
+        cp = Checkpoint(
+            seq=(last.seq + 1) if last else 1,
+            created_at=now,
+            last_event_id=upto,
+            heads=heads,
+            prev_hash=last.hash if last else GENESIS,
+        )
+        cp.hash = checkpoint_hash(cp)
+        cp.save(force_insert=True)
+        return cp
+
+
+def digest() -> dict[str, Any]:
+    """The head of the checkpoint chain: what is exported or mailed outside the system each day."""
+    cp = Checkpoint.objects.order_by("-seq").first()
+    if cp is None:
+        return {"seq": 0, "hash": GENESIS, "at": None}
+    return {"seq": cp.seq, "hash": cp.hash, "at": _ts(cp.created_at), "last_event_id": cp.last_event_id}
