@@ -293,9 +293,12 @@ def classify(
 def check_assignee(department: Department, owner: User | None) -> None:
     if owner is None:
         return
-    if not owner.is_active or not Membership.objects.filter(
-        user=owner, department=department, role__in=[Role.AGENT, Role.SUPERVISOR]
-    ).exists():
+    if (
+        not owner.is_active
+        or not Membership.objects.filter(
+            user=owner, department=department, role__in=[Role.AGENT, Role.SUPERVISOR]
+        ).exists()
+    ):
         raise ValidationError("owner", _("负责人必须是该部门在职的投诉专员或主管。"))
 
 
@@ -563,25 +566,25 @@ def archive(complaint: Complaint, *, actor: Actor, expected_version: int | None 
     return _run(complaint, actor, "archive", change, expected_version=expected_version)
 
 
-def escalate(
-    complaint: Complaint, *, actor: Actor, reason: str, expected_version: int | None = None
-) -> Complaint:
+def escalate(complaint: Complaint, *, actor: Actor, reason: str, expected_version: int | None = None) -> Complaint:
     reason = _required(reason, "reason", 2)
 
     def change(c: Complaint, now: datetime) -> dict[str, Any]:
         if c.escalation_level >= EscalationLevel.CRISIS:
             raise ValidationError("escalation_level", _("已是最高升级级别（L3）。"))
         c.escalation_level += 1
-        _notify(_supervisors(c), c, "escalated", _("投诉 %(no)s 已升级至 L%(level)d。") % {
-            "no": c.tracking_no, "level": c.escalation_level})
+        _notify(
+            _supervisors(c),
+            c,
+            "escalated",
+            _("投诉 %(no)s 已升级至 L%(level)d。") % {"no": c.tracking_no, "level": c.escalation_level},
+        )
         return {"note": reason}
 
     return _run(complaint, actor, "escalate", change, expected_version=expected_version)
 
 
-def de_escalate(
-    complaint: Complaint, *, actor: Actor, reason: str, expected_version: int | None = None
-) -> Complaint:
+def de_escalate(complaint: Complaint, *, actor: Actor, reason: str, expected_version: int | None = None) -> Complaint:
     reason = _required(reason, "reason", 2)
 
     def change(c: Complaint, now: datetime) -> dict[str, Any]:
@@ -652,8 +655,14 @@ def sla_tick(now: datetime | None = None) -> dict[str, int]:
     """Warn at 80 %, escalate one level and tell the supervisors at breach, archive old closed cases,
     and give unowned accepted cases to agents who came on shift."""
     now = now or _now()
-    counts = {"ack_warning": 0, "ack_breach": 0, "resolution_warning": 0, "resolution_breach": 0, "archived": 0,
-              "assigned": 0}
+    counts = {
+        "ack_warning": 0,
+        "ack_breach": 0,
+        "resolution_warning": 0,
+        "resolution_breach": 0,
+        "archived": 0,
+        "assigned": 0,
+    }
     running = OPEN_STATES - {Status.AWAITING_CONSUMER, Status.EXTERNAL, Status.NEW}
     unacked = Complaint.objects.filter(status=Status.NEW, acknowledged_at__isnull=True)
 
@@ -664,13 +673,18 @@ def sla_tick(now: datetime | None = None) -> dict[str, int]:
                     return None
                 c.ack_warned_at = at
             else:
-                if (c.resolution_warned_at or c.status not in running or c.resolution_warn_at is None
-                        or c.resolution_warn_at > at):
+                if (
+                    c.resolution_warned_at
+                    or c.status not in running
+                    or c.resolution_warn_at is None
+                    or c.resolution_warn_at > at
+                ):
                     return None
                 c.resolution_warned_at = at
             recipients = [c.owner] if c.owner_id else _supervisors(c)
             _notify(recipients, c, "sla_warning", _("投诉 %(no)s 的时限已用 80%%。") % {"no": c.tracking_no})
             return {"clock": clock}
+
         return change
 
     def breach(clock: str) -> Callable[[Complaint, datetime], dict | None]:
@@ -680,15 +694,24 @@ def sla_tick(now: datetime | None = None) -> dict[str, int]:
                     return None
                 c.ack_breached_at = at
             else:
-                if (c.resolution_breached_at or c.status not in running or c.resolution_due_at is None
-                        or c.resolution_due_at >= at):
+                if (
+                    c.resolution_breached_at
+                    or c.status not in running
+                    or c.resolution_due_at is None
+                    or c.resolution_due_at >= at
+                ):
                     return None
                 c.resolution_breached_at = at
             if c.escalation_level < EscalationLevel.CRISIS:
                 c.escalation_level += 1
-            _notify(_supervisors(c), c, "sla_breach", _("投诉 %(no)s 已超时，已升级至 L%(level)d。") % {
-                "no": c.tracking_no, "level": c.escalation_level})
+            _notify(
+                _supervisors(c),
+                c,
+                "sla_breach",
+                _("投诉 %(no)s 已超时，已升级至 L%(level)d。") % {"no": c.tracking_no, "level": c.escalation_level},
+            )
             return {"clock": clock}
+
         return change
 
     for c in unacked.filter(ack_warned_at__isnull=True, ack_warn_at__lte=now).only("pk")[:5000]:

@@ -7,7 +7,15 @@ from typing import Annotated, Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from accounts.models import OrgUnit
@@ -148,8 +156,13 @@ def check_intake(data: IntakeData, *, staff: bool) -> IntakeData:
     """Checks that need the database; raises ValidationError naming each field."""
     errors: dict[str, str] = {}
     if not staff:
-        for name, default in (("channel", Channel.WEB), ("priority", Priority.P3), ("severity", Severity.GENERAL),
-                              ("risk_flags", []), ("regulator_due_at", None)):
+        for name, default in (
+            ("channel", Channel.WEB),
+            ("priority", Priority.P3),
+            ("severity", Severity.GENERAL),
+            ("risk_flags", []),
+            ("regulator_due_at", None),
+        ):
             if getattr(data, name) != default and name in data.model_fields_set:
                 errors[name] = _("只有工作人员登记投诉时可以填写此项。")
     resolved: dict[str, Any] = {"category": None, "subcategory": None, "org_unit": None}

@@ -1,11 +1,10 @@
 """What of a case the ledger records, and how: the bridge between Complaint rows and ledger events."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.db import models
-from django.utils import timezone
 
 from ledger import chain
 from ledger.crypto import decrypt, encrypt
@@ -14,9 +13,7 @@ from .models import Complaint
 
 # Every field whose value the ledger replay must reproduce; everything but derived data.
 _NOT_LEDGERED = {"id", "search_text", "version", "risk_legal_media_safety"}
-LEDGERED_FIELDS: list[models.Field] = [
-    f for f in Complaint._meta.concrete_fields if f.name not in _NOT_LEDGERED
-]
+LEDGERED_FIELDS: list[models.Field] = [f for f in Complaint._meta.concrete_fields if f.name not in _NOT_LEDGERED]
 LEDGERED_NAMES = [f.attname for f in LEDGERED_FIELDS]
 _BY_ATTNAME = {f.attname: f for f in LEDGERED_FIELDS}
 
@@ -49,7 +46,7 @@ def serialise(field: models.Field, value: Any) -> Any:
     if isinstance(field, models.DecimalField):
         return format(Decimal(value).quantize(Decimal(1).scaleb(-field.decimal_places)), "f")
     if isinstance(value, datetime):
-        return value.astimezone(timezone.UTC).isoformat(timespec="microseconds")
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
     if isinstance(value, date):
         return value.isoformat()
     if hasattr(value, "hex") and field.get_internal_type() == "UUIDField":

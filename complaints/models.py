@@ -220,9 +220,7 @@ class SlaPolicy(models.Model):
     class Meta:
         verbose_name = _("SLA 策略")
         verbose_name_plural = _("SLA 策略")
-        constraints = [
-            models.UniqueConstraint(fields=["priority", "channel"], name="sla_policy_priority_channel")
-        ]
+        constraints = [models.UniqueConstraint(fields=["priority", "channel"], name="sla_policy_priority_channel")]
 
     def __str__(self) -> str:
         return f"{self.priority} {self.channel or '*'}: {self.ack_hours}h / {self.resolution_working_days}d"

@@ -21,13 +21,10 @@ def _matches(rule: RoutingRule, complaint: Complaint) -> bool:
     if rule.category_id and rule.category_id not in (complaint.category_id, complaint.subcategory_id):
         return False
     if rule.product_prefix and not (
-        complaint.product_sku.startswith(rule.product_prefix)
-        or complaint.product_model.startswith(rule.product_prefix)
+        complaint.product_sku.startswith(rule.product_prefix) or complaint.product_model.startswith(rule.product_prefix)
     ):
         return False
-    if rule.org_unit_id and not (
-        complaint.org_unit_id and complaint.org_unit.path.startswith(rule.org_unit.path)
-    ):
+    if rule.org_unit_id and not (complaint.org_unit_id and complaint.org_unit.path.startswith(rule.org_unit.path)):
         return False
     if rule.region_prefix:
         code = complaint.district_code or complaint.city_code or complaint.province_code

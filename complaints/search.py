@@ -87,10 +87,7 @@ def filter_text(queryset: QuerySet, query: str) -> QuerySet:
         return queryset.filter(Q(description__icontains=query) | Q(title__icontains=query))
     if connection.vendor == "postgresql":
         expression = " & ".join(f"'{t}'" for t in tokens)
-        sql = (
-            "SELECT id FROM complaints_complaint "
-            "WHERE to_tsvector('simple', search_text) @@ to_tsquery('simple', %s)"
-        )
+        sql = "SELECT id FROM complaints_complaint WHERE to_tsvector('simple', search_text) @@ to_tsquery('simple', %s)"
     else:
         expression = " ".join(f'"{t}"' for t in tokens)
         sql = "SELECT rowid FROM complaints_fts WHERE complaints_fts MATCH %s"

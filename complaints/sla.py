@@ -35,10 +35,7 @@ DEFAULTS = {
 
 
 def policy_for(priority: str, channel: str) -> Policy:
-    rows = {
-        row.channel: row
-        for row in SlaPolicy.objects.filter(Q(channel="") | Q(channel=channel), priority=priority)
-    }
+    rows = {row.channel: row for row in SlaPolicy.objects.filter(Q(channel="") | Q(channel=channel), priority=priority)}
     row = rows.get(channel) or rows.get("")
     if row is None:
         return DEFAULTS[Priority(priority)]

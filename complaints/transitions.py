@@ -32,9 +32,7 @@ FROM_STATES: dict[str, frozenset[str]] = {
 }
 
 # What the consumer may do with tracking number + access code.
-CONSUMER_ACTIONS = frozenset(
-    {"accept_proposal", "refuse_proposal", "add_information", "withdraw", "appeal", "reopen"}
-)
+CONSUMER_ACTIONS = frozenset({"accept_proposal", "refuse_proposal", "add_information", "withdraw", "appeal", "reopen"})
 # Actions a staff user may never take for the consumer (only the consumer appeals).
 CONSUMER_ONLY = frozenset({"appeal", "add_information"})
 
@@ -55,7 +53,5 @@ def may(actor: Any, complaint: Any, action: str) -> bool:
 def allowed_actions(complaint: Any, actor: Any) -> list[str]:
     """The actions this actor may take on the case in its current state."""
     return sorted(
-        action
-        for action, states in FROM_STATES.items()
-        if complaint.status in states and may(actor, complaint, action)
+        action for action, states in FROM_STATES.items() if complaint.status in states and may(actor, complaint, action)
     )

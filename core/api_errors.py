@@ -100,16 +100,26 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(TransitionNotAllowed)
     def transition(request: HttpRequest, exc: TransitionNotAllowed) -> HttpResponse:
         message = exc.reason or _("当前状态“%(state)s”下不能执行“%(action)s”。") % {
-            "state": exc.state, "action": exc.action}
-        body = {"error": "transition_not_allowed", "message": str(message), "state": exc.state,
-                "action": exc.action, "allowed_actions": exc.allowed}
+            "state": exc.state,
+            "action": exc.action,
+        }
+        body = {
+            "error": "transition_not_allowed",
+            "message": str(message),
+            "state": exc.state,
+            "action": exc.action,
+            "allowed_actions": exc.allowed,
+        }
         return api.create_response(request, body, status=409)
 
     @api.exception_handler(VersionConflict)
     def conflict(request: HttpRequest, exc: VersionConflict) -> HttpResponse:
         status = 412 if request.headers.get("If-Match") else 409
-        body = {"error": "version_conflict", "current_version": exc.current,
-                "message": _("该投诉已被他人修改（当前版本 %(v)d），请刷新后重试。") % {"v": exc.current}}
+        body = {
+            "error": "version_conflict",
+            "current_version": exc.current,
+            "message": _("该投诉已被他人修改（当前版本 %(v)d），请刷新后重试。") % {"v": exc.current},
+        }
         return api.create_response(request, body, status=status)
 
     @api.exception_handler(PermissionDenied)
@@ -131,8 +141,9 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-        return api.create_response(request, {"error": "unauthenticated", "message": _("请先登录或提供有效的令牌。")},
-                                   status=401)
+        return api.create_response(
+            request, {"error": "unauthenticated", "message": _("请先登录或提供有效的令牌。")}, status=401
+        )
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:

@@ -23,6 +23,4 @@ def match_or_create_customer(*, name: str, phone: str, email: str, address: str 
             if changed:
                 customer.save(update_fields=changed)
             return customer
-    return Customer.objects.create(
-        name=name, phone=phone, email=email, address=address, subject_key=new_subject_key()
-    )
+    return Customer.objects.create(name=name, phone=phone, email=email, address=address, subject_key=new_subject_key())

@@ -2,7 +2,7 @@
 
 import hashlib
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -22,7 +22,7 @@ def canonical(payload: dict[str, Any]) -> bytes:
 
 
 def _ts(moment: datetime) -> str:
-    return moment.astimezone(timezone.UTC).isoformat(timespec="microseconds")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def event_hash(event: LedgerEvent) -> str:
@@ -55,12 +55,7 @@ def append(
     if first:
         seq, prev = 1, GENESIS
     else:
-        head = (
-            LedgerEvent.objects.filter(complaint_id=complaint_id)
-            .order_by("-seq")
-            .values_list("seq", "hash")
-            .first()
-        )
+        head = LedgerEvent.objects.filter(complaint_id=complaint_id).order_by("-seq").values_list("seq", "hash").first()
         seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS)
     event = LedgerEvent(
         complaint_id=complaint_id,
@@ -96,11 +91,9 @@ def seal(now: datetime | None = None) -> Checkpoint | None:
     with transaction.atomic():
         last = Checkpoint.objects.select_for_update().order_by("-seq").first()
         start = last.last_event_id if last else 0
-        upto = (
-            LedgerEvent.objects.filter(id__gt=start, created_at__lte=now - CHECKPOINT_SETTLE).aggregate(m=Max("id"))[
-                "m"
-            ]
-        )
+        upto = LedgerEvent.objects.filter(id__gt=start, created_at__lte=now - CHECKPOINT_SETTLE).aggregate(m=Max("id"))[
+            "m"
+        ]
         if upto is None:
             return None
         moved = (

@@ -1,0 +1,441 @@
+"""Staff endpoints: token auth (tokens stored hashed) or the UI's session with CSRF.
+
+Writes carry the case version, as `If-Match: "<version>"` or a `version` field; a stale write gets
+412 (If-Match) or 409 (version field) and changes nothing."""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema
+from ninja.security import HttpBearer, SessionAuth
+from pydantic import ConfigDict, Field
+
+from accounts.models import ApiToken, Department, Notification, User, hash_token
+from core.errors import ValidationError
+from core.http import json_response
+
+from . import actions
+from .choices import (
+    Channel,
+    ComplainantType,
+    ExternalRoute,
+    Nature,
+    Outcome,
+    Priority,
+    RiskFlag,
+    Severity,
+    SlaState,
+    Status,
+)
+from .intake import IntakeData, check_intake
+from .ledgering import Actor
+from .models import Category, Complaint
+from .permissions import Principal, get_complaint_for_user
+from .selectors import decode_cursor, encode_cursor, filtered, staff_timeline, staff_view
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
+        record = ApiToken.objects.select_related("user").filter(key_hash=hash_token(token), revoked=False).first()
+        if record is None or not record.user.is_active:
+            return None
+        now = timezone.now()
+        if record.expires_at and record.expires_at <= now:
+            return None
+        if record.last_used_at is None or (now - record.last_used_at).total_seconds() > 60:
+            ApiToken.objects.filter(pk=record.pk).update(last_used_at=now)
+        request.user = record.user
+        return record.user
+
+
+class StaffSession(SessionAuth):
+    """The UI's session (CSRF checked on writes); only staff with a role get in."""
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = super().authenticate(request, key)
+        return user if user is not None and Principal.of(user).roles else None
+
+
+router = Router(tags=["staff"], auth=[TokenAuth(), StaffSession()])
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.auth  # type: ignore[attr-defined]
+    if not Principal.of(user).roles:
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied(_("您没有任何投诉处理角色。"))
+    return user
+
+
+def _expected_version(request: HttpRequest, version: int | None) -> int:
+    header = request.headers.get("If-Match", "").strip()
+    if header:
+        raw = header.removeprefix("W/").strip('"')
+        if not raw.isdigit():
+            raise ValidationError("If-Match", _('应为 ETag，例如 "3"。'))
+        return int(raw)
+    if version is None:
+        raise ValidationError("version", _("写操作须带上投诉的版本号（If-Match 请求头或 version 字段）。"))
+    return version
+
+
+def _detail_response(
+    request: HttpRequest, complaint: Complaint, user: User, status: int = 200, extra: dict[str, Any] | None = None
+) -> HttpResponse:
+    complaint = Complaint.objects.select_related("category", "subcategory", "department", "owner", "org_unit").get(
+        pk=complaint.pk
+    )
+    response = json_response({**staff_view(complaint, user), **(extra or {})}, status=status)
+    response["ETag"] = f'"{complaint.version}"'
+    return response
+
+
+# --- lists and detail ------------------------------------------------------------------------
+
+
+class ListFilters(Schema):
+    model_config = ConfigDict(extra="forbid")
+    state: list[Status] = []
+    priority: list[Priority] = []
+    category: list[str] = []
+    department: list[str] = []
+    owner: list[str] = []
+    channel: list[Channel] = []
+    sla: SlaState | None = None
+    received_from: datetime | None = None
+    received_to: datetime | None = None
+    q: str = Field("", max_length=200)
+    cursor: str = ""
+    limit: int = Field(50, ge=1, le=200)
+
+
+@router.get("/complaints", summary="List the cases you may see")
+def list_complaints(request: HttpRequest, filters: Query[ListFilters]) -> dict[str, Any]:
+    user = _user(request)
+    queryset = Complaint.objects.visible_to(user).select_related("category", "subcategory", "department", "owner")
+    values = filters.dict()
+    for key in ("received_from", "received_to"):
+        if values[key] is not None and timezone.is_naive(values[key]):
+            values[key] = timezone.make_aware(values[key], timezone.get_default_timezone())
+    queryset = filtered(queryset, values)
+    if filters.cursor:
+        after = decode_cursor(filters.cursor)
+        if after is None:
+            raise ValidationError("cursor", _("游标无效。"))
+        queryset = queryset.filter(pk__lt=after)
+    page = list(queryset.order_by("-pk")[: filters.limit + 1])
+    more = len(page) > filters.limit
+    page = page[: filters.limit]
+    return {
+        "items": [staff_view(c, user, detail=False) for c in page],
+        "next_cursor": encode_cursor(page[-1].pk) if more else None,
+    }
+
+
+@router.post("/complaints", summary="Register a complaint received by phone, letter, walk-in or referral")
+def register_complaint(request: HttpRequest, payload: IntakeData) -> HttpResponse:
+    user = _user(request)
+    if not Principal.of(user).is_writer:
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied(_("只读角色不能登记投诉。"))
+    if "channel" not in payload.model_fields_set:
+        payload.channel = Channel.PHONE
+    check_intake(payload, staff=True)
+    complaint, access_code = actions.submit(payload, actor=Actor.staff(user))
+    response = _detail_response(request, complaint, user, status=201, extra={"access_code": access_code})
+    return response
+
+
+@router.get("/complaints/{tracking_no}", summary="One case, with the actions you may take")
+def complaint_detail(request: HttpRequest, tracking_no: str) -> HttpResponse:
+    user = _user(request)
+    complaint = get_complaint_for_user(user, tracking_no)
+    return _detail_response(request, complaint, user)
+
+
+@router.get("/complaints/{tracking_no}/timeline", summary="The case's ledger events")
+def complaint_timeline(request: HttpRequest, tracking_no: str) -> list[dict[str, Any]]:
+    user = _user(request)
+    return staff_timeline(get_complaint_for_user(user, tracking_no), user)
+
+
+# --- lifecycle actions -----------------------------------------------------------------------
+
+
+class Versioned(Schema):
+    model_config = ConfigDict(extra="forbid")
+    version: int | None = Field(None, ge=1)
+
+
+class AcceptIn(Versioned):
+    priority: Priority | None = None
+    severity: Severity | None = None
+    category: str = ""
+    subcategory: str = ""
+    note: str = Field("", max_length=2000)
+
+
+class ReasonIn(Versioned):
+    reason: str = Field(max_length=2000)
+
+
+class NoteIn(Versioned):
+    note: str = Field("", max_length=2000)
+
+
+class ClassifyIn(Versioned):
+    priority: Priority | None = None
+    severity: Severity | None = None
+    category: str | None = None
+    subcategory: str = ""
+    nature: Nature | None = None
+    complainant_type: ComplainantType | None = None
+    risk_flags: list[RiskFlag] | None = None
+
+
+class AssignIn(Versioned):
+    department: str = ""
+    owner: str = ""
+    note: str = Field("", max_length=2000)
+
+
+class RequestIn(Versioned):
+    request: str = Field(max_length=5000)
+
+
+class ProposalIn(Versioned):
+    text: str = Field(max_length=10_000)
+    amount: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
+
+
+class ResolveIn(Versioned):
+    outcome: Outcome
+    note: str = Field(max_length=10_000)
+    open_routes: list[ExternalRoute] = []
+
+
+class ExternalIn(Versioned):
+    route: ExternalRoute
+    reference: str = Field("", max_length=100)
+    due_at: datetime | None = None
+    note: str = Field("", max_length=2000)
+
+
+class ExternalOutcomeIn(Versioned):
+    resolved: bool
+    note: str = Field(max_length=10_000)
+
+
+class CloseIn(Versioned):
+    reply_text: str = Field("", max_length=20_000)
+
+
+class StaffNoteIn(Versioned):
+    text: str = Field(max_length=10_000)
+    internal: bool = True
+
+
+def _categories(category: str | None, subcategory: str) -> tuple[Category | None, Category | None]:
+    if not category:
+        if subcategory:
+            raise ValidationError("category", _("填写子分类时必须同时填写分类。"))
+        return None, None
+    cat = Category.objects.filter(code=category, parent__isnull=True, active=True).first()
+    if cat is None:
+        raise ValidationError("category", _("不在投诉分类中：%(code)s") % {"code": category})
+    sub = None
+    if subcategory:
+        sub = Category.objects.filter(code=subcategory, parent=cat, active=True).first()
+        if sub is None:
+            raise ValidationError("subcategory", _("不是所选分类下的子分类：%(code)s") % {"code": subcategory})
+    return cat, sub
+
+
+def _act(request: HttpRequest, tracking_no: str, payload: Versioned, action: str, **kwargs: Any) -> HttpResponse:
+    user = _user(request)
+    complaint = get_complaint_for_user(user, tracking_no, write=True)
+    expected = _expected_version(request, payload.version)
+    updated = getattr(actions, action)(complaint, actor=Actor.staff(user), expected_version=expected, **kwargs)
+    # The actor may no longer see the case (reassigned away): answer with what was done.
+    if not Complaint.objects.visible_to(user).filter(pk=updated.pk).exists():
+        return json_response({"tracking_no": updated.tracking_no, "status": updated.status, "version": updated.version})
+    return _detail_response(request, updated, user)
+
+
+@router.post("/complaints/{tracking_no}/accept", summary="Accept (初步判断): classify, prioritise, route")
+def accept(request: HttpRequest, tracking_no: str, payload: AcceptIn) -> HttpResponse:
+    cat, sub = _categories(payload.category, payload.subcategory)
+    return _act(
+        request,
+        tracking_no,
+        payload,
+        "accept",
+        priority=payload.priority,
+        severity=payload.severity,
+        category=cat,
+        subcategory=sub,
+        note=payload.note,
+    )
+
+
+@router.post("/complaints/{tracking_no}/reject", summary="Reject (不予受理) with a reason")
+def reject(request: HttpRequest, tracking_no: str, payload: ReasonIn) -> HttpResponse:
+    return _act(request, tracking_no, payload, "reject", reason=payload.reason)
+
+
+@router.post("/complaints/{tracking_no}/classify", summary="Change classification and priority")
+def classify(request: HttpRequest, tracking_no: str, payload: ClassifyIn) -> HttpResponse:
+    cat, sub = _categories(payload.category, payload.subcategory) if payload.category is not None else (None, None)
+    return _act(
+        request,
+        tracking_no,
+        payload,
+        "classify",
+        priority=payload.priority,
+        severity=payload.severity,
+        category=cat,
+        subcategory=sub,
+        nature=payload.nature,
+        complainant_type=payload.complainant_type,
+        risk_flags=payload.risk_flags,
+    )
+
+
+@router.post("/complaints/{tracking_no}/assign", summary="Assign or reassign department and owner")
+def assign(request: HttpRequest, tracking_no: str, payload: AssignIn) -> HttpResponse:
+    department = None
+    if payload.department:
+        department = Department.objects.filter(code=payload.department).first()
+        if department is None:
+            raise ValidationError("department", _("部门不存在：%(code)s") % {"code": payload.department})
+    owner = None
+    if payload.owner:
+        owner = User.objects.filter(username=payload.owner, is_active=True).first()
+        if owner is None:
+            raise ValidationError("owner", _("用户不存在：%(name)s") % {"name": payload.owner})
+    return _act(request, tracking_no, payload, "assign", department=department, owner=owner, note=payload.note)
+
+
+@router.post("/complaints/{tracking_no}/start", summary="Start work")
+def start(request: HttpRequest, tracking_no: str, payload: Versioned) -> HttpResponse:
+    return _act(request, tracking_no, payload, "start_work")
+
+
+@router.post("/complaints/{tracking_no}/wait-for-consumer", summary="Ask the consumer for information")
+def wait_for_consumer(request: HttpRequest, tracking_no: str, payload: RequestIn) -> HttpResponse:
+    return _act(request, tracking_no, payload, "wait_for_consumer", request=payload.request)
+
+
+@router.post("/complaints/{tracking_no}/resume", summary="Resume work (the clock runs again)")
+def resume(request: HttpRequest, tracking_no: str, payload: NoteIn) -> HttpResponse:
+    return _act(request, tracking_no, payload, "resume", note=payload.note)
+
+
+@router.post("/complaints/{tracking_no}/propose", summary="Propose a resolution")
+def propose(request: HttpRequest, tracking_no: str, payload: ProposalIn) -> HttpResponse:
+    return _act(request, tracking_no, payload, "propose_resolution", text=payload.text, amount=payload.amount)
+
+
+@router.post("/complaints/{tracking_no}/consumer-accepted", summary="Record the consumer's acceptance")
+def consumer_accepted(request: HttpRequest, tracking_no: str, payload: Versioned) -> HttpResponse:
+    return _act(request, tracking_no, payload, "accept_proposal")
+
+
+@router.post("/complaints/{tracking_no}/consumer-refused", summary="Record the consumer's refusal")
+def consumer_refused(request: HttpRequest, tracking_no: str, payload: ReasonIn) -> HttpResponse:
+    return _act(request, tracking_no, payload, "refuse_proposal", reason=payload.reason)
+
+
+@router.post("/complaints/{tracking_no}/resolve", summary="Resolve: remedy executed, or final decision")
+def resolve(request: HttpRequest, tracking_no: str, payload: ResolveIn) -> HttpResponse:
+    return _act(
+        request,
+        tracking_no,
+        payload,
+        "resolve",
+        outcome=payload.outcome,
+        note=payload.note,
+        open_routes=[str(r) for r in payload.open_routes],
+    )
+
+
+@router.post("/complaints/{tracking_no}/external", summary="Route to mediation, arbitration, court or regulator")
+def external(request: HttpRequest, tracking_no: str, payload: ExternalIn) -> HttpResponse:
+    due = payload.due_at
+    if due is not None and timezone.is_naive(due):
+        due = timezone.make_aware(due, timezone.get_default_timezone())
+    return _act(
+        request,
+        tracking_no,
+        payload,
+        "route_external",
+        route=payload.route,
+        reference=payload.reference,
+        due_at=due,
+        note=payload.note,
+    )
+
+
+@router.post("/complaints/{tracking_no}/external-outcome", summary="Record the outcome of the external route")
+def external_outcome(request: HttpRequest, tracking_no: str, payload: ExternalOutcomeIn) -> HttpResponse:
+    return _act(request, tracking_no, payload, "record_external_outcome", resolved=payload.resolved, note=payload.note)
+
+
+@router.post("/complaints/{tracking_no}/withdraw", summary="Record the consumer's withdrawal")
+def withdraw(request: HttpRequest, tracking_no: str, payload: ReasonIn) -> HttpResponse:
+    return _act(request, tracking_no, payload, "withdraw", reason=payload.reason)
+
+
+@router.post("/complaints/{tracking_no}/close", summary="Close (结案): reply and outcome recorded")
+def close(request: HttpRequest, tracking_no: str, payload: CloseIn) -> HttpResponse:
+    return _act(request, tracking_no, payload, "close", reply_text=payload.reply_text)
+
+
+@router.post("/complaints/{tracking_no}/reopen", summary="Reopen within the window")
+def reopen(request: HttpRequest, tracking_no: str, payload: ReasonIn) -> HttpResponse:
+    return _act(request, tracking_no, payload, "reopen", reason=payload.reason)
+
+
+@router.post("/complaints/{tracking_no}/archive", summary="Archive (read-only afterwards)")
+def archive(request: HttpRequest, tracking_no: str, payload: Versioned) -> HttpResponse:
+    return _act(request, tracking_no, payload, "archive")
+
+
+@router.post("/complaints/{tracking_no}/escalate", summary="Raise the escalation level")
+def escalate(request: HttpRequest, tracking_no: str, payload: ReasonIn) -> HttpResponse:
+    return _act(request, tracking_no, payload, "escalate", reason=payload.reason)
+
+
+@router.post("/complaints/{tracking_no}/de-escalate", summary="Lower the escalation level")
+def de_escalate(request: HttpRequest, tracking_no: str, payload: ReasonIn) -> HttpResponse:
+    return _act(request, tracking_no, payload, "de_escalate", reason=payload.reason)
+
+
+@router.post("/complaints/{tracking_no}/notes", summary="Add a note (internal by default)")
+def add_note(request: HttpRequest, tracking_no: str, payload: StaffNoteIn) -> HttpResponse:
+    return _act(request, tracking_no, payload, "add_note", text=payload.text, internal=payload.internal)
+
+
+@router.get("/notifications", summary="Your in-app notifications")
+def notifications(request: HttpRequest, unread: bool = False) -> list[dict[str, Any]]:
+    user = _user(request)
+    rows = Notification.objects.filter(recipient=user).select_related("complaint")
+    if unread:
+        rows = rows.filter(read_at__isnull=True)
+    return [
+        {
+            "id": n.id,
+            "kind": n.kind,
+            "message": n.message,
+            "created_at": n.created_at.isoformat(),
+            "tracking_no": n.complaint.tracking_no if n.complaint_id else None,
+            "read": n.read_at is not None,
+        }
+        for n in rows[:200]
+    ]

@@ -1,0 +1,283 @@
+"""Reads that more than one view needs: the case as staff and consumers see it, the timeline, lists."""
+
+import base64
+from datetime import datetime
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from ledger.crypto import SHREDDED, decrypt
+from ledger.models import LedgerEvent
+
+from . import calendar, search, sla
+from .choices import Status
+from .ledgering import Actor
+from .models import Complaint
+from .permissions import Principal
+from .transitions import allowed_actions
+
+PERSONAL_MASK = {"complainant_name", "complainant_phone", "complainant_email", "complainant_address"}
+
+
+def mask(field: str, value: str) -> str:
+    if not value:
+        return value
+    if field == "complainant_phone":
+        return value[:-8] + "****" + value[-4:] if len(value) > 8 else "****"
+    if field == "complainant_email":
+        local, _sep, domain = value.partition("@")
+        return f"{local[:1]}***@{domain}"
+    if field == "complainant_name":
+        return value[:1] + "*" * max(len(value) - 1, 1)
+    return "***"
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def sla_block(c: Complaint, now: datetime | None = None) -> dict[str, Any]:
+    now = now or timezone.now()
+    due = c.resolution_due_at or c.ack_due_at
+    warning = calendar.coverage_warning(timezone.localtime(due).year) if due else None
+    return {
+        "state": sla.state(c, now),
+        "ack_due_at": _iso(c.ack_due_at),
+        "acknowledged_at": _iso(c.acknowledged_at),
+        "resolution_due_at": _iso(c.resolution_due_at),
+        "paused_since": _iso(c.sla_paused_at),
+        "calendar_warning": warning,
+    }
+
+
+def staff_view(c: Complaint, user: User, *, detail: bool = True) -> dict[str, Any]:
+    masked = Principal.of(user).masked
+    data: dict[str, Any] = {
+        "tracking_no": c.tracking_no,
+        "version": c.version,
+        "status": c.status,
+        "status_label": str(Status(c.status).label),
+        "channel": c.channel,
+        "received_at": _iso(c.received_at),
+        "priority": c.priority,
+        "severity": c.severity,
+        "category": c.category.code if c.category_id else None,
+        "subcategory": c.subcategory.code if c.subcategory_id else None,
+        "department": c.department.code if c.department_id else None,
+        "owner": c.owner.get_username() if c.owner_id else None,
+        "escalation_level": c.escalation_level,
+        "title": c.title,
+        "sla": sla_block(c),
+        "risk_flags": c.risk_flags,
+    }
+    for field in ("complainant_name", "complainant_phone", "complainant_email"):
+        value = getattr(c, field)
+        data[field] = mask(field, value) if masked else value
+    if not detail:
+        data["description_excerpt"] = c.description[:120]
+        return data
+    data.update(
+        {
+            "anonymous": c.anonymous,
+            "complainant_address": mask("complainant_address", c.complainant_address)
+            if masked
+            else c.complainant_address,
+            "preferred_contact": c.preferred_contact,
+            "customer_id": c.customer_id,
+            "org_unit": c.org_unit_id,
+            "product_name": c.product_name,
+            "product_sku": c.product_sku,
+            "product_model": c.product_model,
+            "product_batch": c.product_batch,
+            "order_no": c.order_no,
+            "purchase_date": c.purchase_date.isoformat() if c.purchase_date else None,
+            "amount_paid": str(c.amount_paid) if c.amount_paid is not None else None,
+            "staff_involved": c.staff_involved,
+            "description": c.description,
+            "occurred_at": _iso(c.occurred_at),
+            "country": c.country,
+            "province_code": c.province_code,
+            "city_code": c.city_code,
+            "district_code": c.district_code,
+            "us_state": c.us_state,
+            "postal_code": c.postal_code,
+            "remedies_requested": c.remedies_requested,
+            "amount_claimed": str(c.amount_claimed) if c.amount_claimed is not None else None,
+            "nature": c.nature,
+            "complainant_type": c.complainant_type,
+            "sentiment": str(c.sentiment) if c.sentiment is not None else None,
+            "reject_reason": c.reject_reason,
+            "appealed": c.appealed,
+            "proposal_text": c.proposal_text,
+            "proposal_amount": str(c.proposal_amount) if c.proposal_amount is not None else None,
+            "refusal_reason": c.refusal_reason,
+            "outcome": c.outcome,
+            "outcome_note": c.outcome_note,
+            "open_routes": c.open_routes,
+            "resolved_at": _iso(c.resolved_at),
+            "external_route": c.external_route,
+            "external_reference": c.external_reference,
+            "external_due_at": _iso(c.external_due_at),
+            "withdrawn_reason": c.withdrawn_reason,
+            "reply_text": c.reply_text,
+            "closed_at": _iso(c.closed_at),
+            "archived_at": _iso(c.archived_at),
+            "allowed_actions": allowed_actions(c, Actor.staff(user)),
+        }
+    )
+    return data
+
+
+def _plain(value: Any) -> Any:
+    value = decrypt(value)
+    return None if value is SHREDDED else value
+
+
+def staff_timeline(c: Complaint, user: User) -> list[dict[str, Any]]:
+    masked = Principal.of(user).masked
+    entries = []
+    for event in LedgerEvent.objects.filter(complaint=c).order_by("seq"):
+        entry: dict[str, Any] = {
+            "seq": event.seq,
+            "at": _iso(event.created_at),
+            "action": event.action,
+            "actor": event.actor_label,
+            "changed": sorted(event.changes),
+        }
+        if not masked:
+            entry["note"] = _plain(event.data.get("note"))
+            entry["public_note"] = _plain(event.data.get("public_note"))
+        entries.append(entry)
+    return entries
+
+
+# What the consumer sees of each event; events not listed stay internal.
+def _consumer_labels() -> dict[str, str]:
+    return {
+        "receive": _("投诉已登记"),
+        "accept": _("投诉已受理"),
+        "reject": _("不予受理"),
+        "appeal": _("已提出申诉"),
+        "assign": _("已安排专人处理"),
+        "start_work": _("开始处理"),
+        "wait_for_consumer": _("请您补充信息"),
+        "add_information": _("您补充了信息"),
+        "resume": _("继续处理"),
+        "propose_resolution": _("提出处理方案"),
+        "accept_proposal": _("您接受了处理方案"),
+        "refuse_proposal": _("您拒绝了处理方案"),
+        "resolve": _("投诉已解决"),
+        "route_external": _("已转入外部程序"),
+        "record_external_outcome": _("外部程序有了结果"),
+        "withdraw": _("投诉已撤回"),
+        "close": _("已结案并书面答复"),
+        "reopen": _("投诉已重开"),
+        "archive": _("已归档"),
+    }
+
+
+def consumer_timeline(c: Complaint) -> list[dict[str, Any]]:
+    labels = _consumer_labels()
+    entries = []
+    for event in LedgerEvent.objects.filter(complaint=c, action__in=list(labels)).order_by("seq"):
+        entries.append(
+            {
+                "at": _iso(event.created_at),
+                "event": event.action,
+                "label": labels[event.action],
+                "message": _plain(event.data.get("public_note")),
+            }
+        )
+    return entries
+
+
+def consumer_view(c: Complaint) -> dict[str, Any]:
+    """What the consumer sees: never internal notes, never staff names beyond the handler's given name."""
+    data: dict[str, Any] = {
+        "tracking_no": c.tracking_no,
+        "status": c.status,
+        "status_label": str(Status(c.status).label),
+        "received_at": _iso(c.received_at),
+        "ack_due_at": _iso(c.ack_due_at),
+        "acknowledged_at": _iso(c.acknowledged_at),
+        "resolution_due_at": _iso(c.resolution_due_at),
+        "handler": str(c.owner.public_name()) if c.owner_id else None,
+        "reject_reason": c.reject_reason or None,
+        "can_appeal": c.status == Status.REJECTED and not c.appealed,
+        "proposal": None,
+        "outcome": c.outcome or None,
+        "outcome_label": None,
+        "open_routes": c.open_routes,
+        "reply_text": c.reply_text or None,
+        "allowed_actions": allowed_actions(c, Actor.consumer()),
+        "timeline": consumer_timeline(c),
+    }
+    if c.outcome:
+        from .choices import Outcome
+
+        data["outcome_label"] = str(Outcome(c.outcome).label)
+    if c.status == Status.RESOLUTION_PROPOSED:
+        data["proposal"] = {
+            "text": c.proposal_text,
+            "amount": str(c.proposal_amount) if c.proposal_amount is not None else None,
+            "proposed_at": _iso(c.proposed_at),
+        }
+    if "appeal" in data["allowed_actions"] and c.appealed:
+        data["allowed_actions"].remove("appeal")
+    return data
+
+
+# --- lists ----------------------------------------------------------------------------------
+
+
+def encode_cursor(pk: int) -> str:
+    return base64.urlsafe_b64encode(str(pk).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int | None:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return int(base64.urlsafe_b64decode(padded.encode()).decode())
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def filtered(queryset: QuerySet, filters: dict[str, Any]) -> QuerySet:
+    """Apply list filters (already validated)."""
+    mapping = {
+        "state": "status__in",
+        "priority": "priority__in",
+        "category": "category__code__in",
+        "department": "department__code__in",
+        "owner": "owner__username__in",
+        "channel": "channel__in",
+    }
+    for key, lookup in mapping.items():
+        values = filters.get(key)
+        if values:
+            queryset = queryset.filter(**{lookup: values})
+    if filters.get("received_from"):
+        queryset = queryset.filter(received_at__gte=filters["received_from"])
+    if filters.get("received_to"):
+        queryset = queryset.filter(received_at__lt=filters["received_to"])
+    if filters.get("sla"):
+        queryset = queryset.filter(sla.state_filter(filters["sla"]))
+    if filters.get("q"):
+        queryset = search.filter_text(queryset, filters["q"])
+    return queryset
+
+
+def parse_when(value: str) -> datetime | None:
+    parsed = parse_datetime(value)
+    if parsed is None:
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    if timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed, timezone.get_default_timezone())
+    return parsed

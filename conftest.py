@@ -1,0 +1,176 @@
+"""Personas and the organisation every test shares (CONVENTIONS.md: a small cast reused everywhere)."""
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from accounts.choices import OrgUnitKind, Role
+from accounts.models import ApiToken, Department, Membership, OrgUnit, User
+
+if os.environ.get("CI") == "true" and "postgres" in os.environ.get("DATABASE_URL", ""):
+    # With CI=true an unreachable PostgreSQL is a failure, never a skip.
+    import psycopg
+
+    psycopg.connect(os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres", connect_timeout=5).close()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+    from core import regions
+
+    with django_db_blocker.unblock():
+        regions.load()
+
+
+@pytest.fixture(autouse=True)
+def _settings(settings):  # type: ignore[no-untyped-def]
+    settings.COMPLAINTDESK_RATELIMIT = False
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.LANGUAGE_CODE = "zh-hans"
+
+
+@dataclass
+class Org:
+    service: Department
+    quality: Department
+    logistics: Department
+    legal_dept: Department
+    company: OrgUnit
+    south: OrgUnit
+    north: OrgUnit
+    store_sz: OrgUnit
+    store_bj: OrgUnit
+
+
+@pytest.fixture
+def org(db) -> Org:  # type: ignore[no-untyped-def]
+    service = Department.objects.create(code="service", name="客服中心", name_en="Customer Service", is_default=True)
+    quality = Department.objects.create(code="quality", name="质量部", name_en="Quality")
+    logistics = Department.objects.create(code="logistics", name="物流部", name_en="Logistics")
+    legal_dept = Department.objects.create(code="legal", name="法务部", name_en="Legal")
+    company = OrgUnit.objects.create(name="示例集团", kind=OrgUnitKind.COMPANY)
+    south = OrgUnit.objects.create(name="华南区", kind=OrgUnitKind.REGION, parent=company)
+    north = OrgUnit.objects.create(name="华北区", kind=OrgUnitKind.REGION, parent=company)
+    store_sz = OrgUnit.objects.create(
+        name="深圳南山店",
+        kind=OrgUnitKind.STORE,
+        parent=south,
+        province_code="440000",
+        city_code="440300",
+        district_code="440305",
+    )
+    store_bj = OrgUnit.objects.create(
+        name="北京朝阳店",
+        kind=OrgUnitKind.STORE,
+        parent=north,
+        province_code="110000",
+        city_code="110100",
+        district_code="110105",
+    )
+    return Org(service, quality, logistics, legal_dept, company, south, north, store_sz, store_bj)
+
+
+def make_user(username: str, *memberships: tuple[str, Any], **extra: Any) -> User:
+    from datetime import time
+
+    extra.setdefault("work_start", time(0, 0))
+    extra.setdefault("work_end", time(23, 59, 59))
+    user = User.objects.create_user(
+        username=username, password="pw-" + username, given_name=extra.pop("given", ""), **extra
+    )
+    for role, scope in memberships:
+        Membership.objects.create(
+            user=user,
+            role=role,
+            department=scope if isinstance(scope, Department) else None,
+            org_unit=scope if isinstance(scope, OrgUnit) else None,
+        )
+    return user
+
+
+@dataclass
+class Cast:
+    agent: User
+    agent2: User
+    supervisor: User
+    quality_agent: User
+    quality_supervisor: User
+    handler: User
+    legal: User
+    manager: User
+    analyst: User
+    auditor: User
+    admin: User
+    outsider: User
+
+
+@pytest.fixture
+def cast(org: Org) -> Cast:
+    return Cast(
+        agent=make_user("agent", (Role.AGENT, org.service), given="王女士"),
+        agent2=make_user("agent2", (Role.AGENT, org.service), given="李先生"),
+        supervisor=make_user("supervisor", (Role.SUPERVISOR, org.service)),
+        quality_agent=make_user("qagent", (Role.AGENT, org.quality)),
+        quality_supervisor=make_user("qsupervisor", (Role.SUPERVISOR, org.quality)),
+        handler=make_user("handler", (Role.DEPARTMENT_HANDLER, org.quality)),
+        legal=make_user("legal", (Role.LEGAL_PR, None)),
+        manager=make_user("manager", (Role.MANAGER, org.south)),
+        analyst=make_user("analyst", (Role.ANALYST, None)),
+        auditor=make_user("auditor", (Role.AUDITOR, None)),
+        admin=make_user("admin", (Role.ADMIN, None), is_staff=True),
+        outsider=make_user("outsider", (Role.AGENT, org.logistics)),
+    )
+
+
+class Api:
+    """A client for the REST API as one persona (token auth), or anonymous."""
+
+    def __init__(self, user: User | None = None, language: str = "zh-hans") -> None:
+        self.client = Client(HTTP_ACCEPT_LANGUAGE=language)
+        self.headers: dict[str, str] = {}
+        if user is not None:
+            _, raw = ApiToken.issue(user, "tests")
+            self.headers["Authorization"] = f"Bearer {raw}"
+
+    def get(self, path: str, headers: dict[str, str] | None = None, **params: Any):  # type: ignore[no-untyped-def]
+        return self.client.get("/api/v1" + path, params, headers={**self.headers, **(headers or {})})
+
+    def post(self, path: str, body: Any = None, headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+        return self.client.post(
+            "/api/v1" + path,
+            body if body is not None else {},
+            content_type="application/json",
+            headers={**self.headers, **(headers or {})},
+        )
+
+
+@pytest.fixture
+def api_as():  # type: ignore[no-untyped-def]
+    return Api
+
+
+def complaint_body(**overrides: Any) -> dict[str, Any]:
+    body = {
+        "complainant_name": "张三",
+        "complainant_phone": "138 0013 8000",
+        "complainant_email": "Zhang.San@Example.com",
+        "description": "购买的电热水壶使用三天后漏电，要求退款并赔偿。",
+        "province_code": "440000",
+        "city_code": "440300",
+        "district_code": "440305",
+        "category": "product_quality",
+        "remedies_requested": ["refund", "compensation"],
+        "amount_claimed": "500.00",
+        "product_name": "电热水壶",
+        "product_sku": "KT-1001",
+    }
+    body.update(overrides)
+    return body
+
+
+@pytest.fixture
+def body():  # type: ignore[no-untyped-def]
+    return complaint_body

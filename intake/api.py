@@ -1,0 +1,142 @@
+"""The public side of the API: intake and the consumer's own case, by tracking number + access code."""
+
+from typing import Any
+
+from django.conf import settings
+from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Router, Schema
+from pydantic import ConfigDict, Field
+
+from complaints import actions
+from complaints.intake import IntakeData, check_intake
+from complaints.ledgering import Actor
+from complaints.models import Complaint
+from complaints.selectors import consumer_view
+from complaints.tracking import check_access_code
+from core import ratelimit
+from core.errors import ValidationError
+from core.http import json_response
+
+from . import idempotency
+
+router = Router(tags=["public"])
+
+
+class Receipt(Schema):
+    tracking_no: str
+    access_code: str
+    status: str
+    received_at: str
+    ack_due_at: str
+    status_url: str
+
+
+def _receipt(complaint: Complaint, access_code: str) -> dict[str, Any]:
+    return {
+        "tracking_no": complaint.tracking_no,
+        "access_code": access_code,
+        "status": complaint.status,
+        "received_at": complaint.received_at.isoformat(),
+        "ack_due_at": complaint.ack_due_at.isoformat(),
+        "status_url": f"/api/v1/public/complaints/{complaint.tracking_no}",
+    }
+
+
+@router.post("/complaints", auth=None, response={201: Receipt}, summary="File a complaint (public intake)")
+def file_complaint(request: HttpRequest, payload: IntakeData) -> Any:
+    """No login. Rate-limited per client address. An `Idempotency-Key` header makes a retry within
+    24 hours return the original response and create nothing. The access code is shown only here."""
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > 200:
+        raise ValidationError("Idempotency-Key", _("过长：最多 200 个字符。"))
+    if key:
+        digest = idempotency.body_hash(request.body)
+        earlier = idempotency.claim(key, digest)
+        if earlier is not None:
+            if earlier.body_hash != digest:
+                raise ValidationError("Idempotency-Key", _("该幂等键已用于另一份请求内容。"))
+            if earlier.status_code == idempotency.PENDING:
+                response = json_response(
+                    {"error": "in_progress", "message": _("同一请求正在处理中，请稍后重试。")}, status=409
+                )
+                response["Retry-After"] = "1"
+                return response
+            response = json_response(idempotency.unseal(key, earlier.response), status=earlier.status_code)
+            response["Idempotent-Replayed"] = "true"
+            return response
+    try:
+        ratelimit.hit("intake", request, settings.COMPLAINTDESK_INTAKE_RATE_PER_MINUTE)
+        check_intake(payload, staff=False)
+        complaint, access_code = actions.submit(payload, actor=Actor.consumer())
+    except Exception:
+        if key:
+            idempotency.release(key)
+        raise
+    body = _receipt(complaint, access_code)
+    if key:
+        idempotency.complete(key, 201, body)
+    return json_response(body, status=201)
+
+
+class ConsumerText(Schema):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=10_000)
+
+
+class ConsumerReason(Schema):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=2_000)
+
+
+def _own_case(request: HttpRequest, tracking_no: str) -> Complaint:
+    """The consumer's case; a wrong code and an unknown number answer alike (no oracle)."""
+    ratelimit.hit("public", request, settings.COMPLAINTDESK_PUBLIC_RATE_PER_MINUTE)
+    code = request.headers.get("X-Access-Code", "")
+    complaint = Complaint.objects.select_related("owner").filter(tracking_no=tracking_no).first()
+    if complaint is None or not code or not check_access_code(code, complaint.access_code_hash):
+        raise Http404
+    return complaint
+
+
+@router.get("/public/complaints/{tracking_no}", auth=None, summary="The consumer's view of their case")
+def consumer_status(request: HttpRequest, tracking_no: str) -> dict[str, Any]:
+    """The access code goes in the `X-Access-Code` header, never in the URL."""
+    return consumer_view(_own_case(request, tracking_no))
+
+
+def _consumer_action(request: HttpRequest, tracking_no: str, action: str, **kwargs: Any) -> dict[str, Any]:
+    complaint = _own_case(request, tracking_no)
+    updated = getattr(actions, action)(complaint, actor=Actor.consumer(), **kwargs)
+    updated.owner = complaint.owner if updated.owner_id == complaint.owner_id else updated.owner
+    return consumer_view(updated)
+
+
+@router.post("/public/complaints/{tracking_no}/accept-proposal", auth=None, summary="Accept the proposed remedy")
+def consumer_accept(request: HttpRequest, tracking_no: str) -> dict[str, Any]:
+    return _consumer_action(request, tracking_no, "accept_proposal")
+
+
+@router.post("/public/complaints/{tracking_no}/refuse-proposal", auth=None, summary="Refuse the proposed remedy")
+def consumer_refuse(request: HttpRequest, tracking_no: str, payload: ConsumerReason) -> dict[str, Any]:
+    return _consumer_action(request, tracking_no, "refuse_proposal", reason=payload.reason)
+
+
+@router.post("/public/complaints/{tracking_no}/information", auth=None, summary="Add requested information")
+def consumer_information(request: HttpRequest, tracking_no: str, payload: ConsumerText) -> dict[str, Any]:
+    return _consumer_action(request, tracking_no, "add_information", text=payload.text)
+
+
+@router.post("/public/complaints/{tracking_no}/withdraw", auth=None, summary="Withdraw the complaint")
+def consumer_withdraw(request: HttpRequest, tracking_no: str, payload: ConsumerReason) -> dict[str, Any]:
+    return _consumer_action(request, tracking_no, "withdraw", reason=payload.reason)
+
+
+@router.post("/public/complaints/{tracking_no}/appeal", auth=None, summary="Appeal a rejection (once)")
+def consumer_appeal(request: HttpRequest, tracking_no: str, payload: ConsumerReason) -> dict[str, Any]:
+    return _consumer_action(request, tracking_no, "appeal", reason=payload.reason)
+
+
+@router.post("/public/complaints/{tracking_no}/reopen", auth=None, summary="Reopen a closed case within the window")
+def consumer_reopen(request: HttpRequest, tracking_no: str, payload: ConsumerReason) -> dict[str, Any]:
+    return _consumer_action(request, tracking_no, "reopen", reason=payload.reason)
