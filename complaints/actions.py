@@ -207,7 +207,7 @@ def accept(
 
 def reject(complaint: Complaint, *, actor: Actor, reason: str, expected_version: int | None = None) -> Complaint:
     """不予受理, with the reason told to the consumer."""
-    reason = _required(reason, "reason", 4)
+    reason = _required(reason, "reason", 2)
 
     def change(c: Complaint, now: datetime) -> None:
         c.status = Status.REJECTED
@@ -219,7 +219,7 @@ def reject(complaint: Complaint, *, actor: Actor, reason: str, expected_version:
 
 def appeal(complaint: Complaint, *, actor: Actor, reason: str) -> Complaint:
     """The consumer appeals a rejection, once: the case is new again, for a supervisor."""
-    reason = _required(reason, "reason", 4)
+    reason = _required(reason, "reason", 2)
 
     def change(c: Complaint, now: datetime) -> None:
         if c.appealed:
@@ -339,15 +339,15 @@ def start_work(complaint: Complaint, *, actor: Actor, expected_version: int | No
 
 
 def wait_for_consumer(
-    complaint: Complaint, *, actor: Actor, request: str, expected_version: int | None = None
+    complaint: Complaint, *, actor: Actor, message: str, expected_version: int | None = None
 ) -> Complaint:
     """Ask the consumer for information; the resolution clock pauses."""
-    request = _required(request, "request", 4)
+    message = _required(message, "request", 4)
 
     def change(c: Complaint, now: datetime) -> dict[str, Any]:
         c.status = Status.AWAITING_CONSUMER
         sla.pause(c, now)
-        return {"public_note": request}
+        return {"public_note": message}
 
     return _run(complaint, actor, "wait_for_consumer", change, expected_version=expected_version)
 

@@ -134,6 +134,8 @@ def working_seconds_between(start: datetime, end: datetime) -> float:
 
 def add_working_seconds(start: datetime, seconds: float) -> datetime:
     """The instant reached after `seconds` of working-day time from `start` (non-working days skipped)."""
+    if seconds <= 0:
+        return start  # not the next working day's midnight: a warning must never fall after its deadline
     remaining = seconds
     moment = _local(start)
     for _ in range(3660):  # ten years of days: a bound, never reached in practice

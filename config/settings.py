@@ -103,7 +103,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
-    DATABASES["default"]["TEST"] = {"NAME": env("TEST_SQLITE_NAME") or None}
+    # A file, not memory: concurrency tests need separate connections with real locking.
+    DATABASES["default"]["TEST"] = {"NAME": env("TEST_SQLITE_NAME") or f"/tmp/complaintdesk-test-{os.getpid()}.sqlite3"}
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = int(env("CONN_MAX_AGE", "60"))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

@@ -43,10 +43,37 @@ def _receipt(complaint: Complaint, access_code: str) -> dict[str, Any]:
     }
 
 
-@router.post("/complaints", auth=None, response={201: Receipt}, summary="File a complaint (public intake)")
+def _staff_user(request: HttpRequest) -> Any:
+    """A staff user registering a complaint for a consumer (phone, letter, walk-in), by API token."""
+    from complaints.api import TokenAuth
+    from complaints.permissions import Principal
+
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    user = TokenAuth().authenticate(request, header.removeprefix("Bearer ").strip())
+    if user is None:
+        from ninja.errors import AuthenticationError
+
+        raise AuthenticationError
+    if not Principal.of(user).is_writer:
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied(_("只读角色不能登记投诉。"))
+    return user
+
+
 def file_complaint(request: HttpRequest, payload: IntakeData) -> Any:
-    """No login. Rate-limited per client address. An `Idempotency-Key` header makes a retry within
-    24 hours return the original response and create nothing. The access code is shown only here."""
+    """File a complaint. No login: rate-limited per client address. An `Idempotency-Key` header makes
+    a retry within 24 hours return the original response and create nothing. The access code is shown
+    only here. With a staff token (`Authorization: Bearer`) an agent registers a complaint received
+    by phone, letter, walk-in or referral, and may set channel, priority, severity, risk flags and a
+    regulator's due date."""
+    staff = _staff_user(request)
+    if staff is not None:
+        from complaints.api import register_complaint
+
+        return register_complaint(request, staff, payload)
     key = request.headers.get("Idempotency-Key", "").strip()
     if len(key) > 200:
         raise ValidationError("Idempotency-Key", _("过长：最多 200 个字符。"))

@@ -85,15 +85,15 @@ def checkpoint_hash(cp: Checkpoint) -> str:
     return hashlib.sha256(canonical(payload)).hexdigest()
 
 
-def seal(now: datetime | None = None) -> Checkpoint | None:
-    """Write a checkpoint naming the head of every case chain that moved since the previous one."""
+def seal(now: datetime | None = None, settle: timedelta | None = None) -> Checkpoint | None:
+    """Write a checkpoint naming the head of every case chain that moved since the previous one.
+    `settle` overrides CHECKPOINT_SETTLE (an operator sealing everything now passes timedelta(0))."""
     now = now or timezone.now()
+    settle = CHECKPOINT_SETTLE if settle is None else settle
     with transaction.atomic():
         last = Checkpoint.objects.select_for_update().order_by("-seq").first()
         start = last.last_event_id if last else 0
-        upto = LedgerEvent.objects.filter(id__gt=start, created_at__lte=now - CHECKPOINT_SETTLE).aggregate(m=Max("id"))[
-            "m"
-        ]
+        upto = LedgerEvent.objects.filter(id__gt=start, created_at__lte=now - settle).aggregate(m=Max("id"))["m"]
         if upto is None:
             return None
         moved = (
