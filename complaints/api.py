@@ -14,6 +14,7 @@ from ninja import Query, Router, Schema
 from ninja.security import HttpBearer, SessionAuth
 from pydantic import ConfigDict, Field
 
+from accounts.choices import CASE_ROLES
 from accounts.models import ApiToken, Department, Notification, User, hash_token
 from core.errors import ValidationError
 from core.http import json_response
@@ -65,7 +66,7 @@ router = Router(tags=["staff"], auth=[TokenAuth(), StaffSession()])
 
 def _user(request: HttpRequest) -> User:
     user = request.auth  # type: ignore[attr-defined]
-    if not Principal.of(user).roles:
+    if not Principal.of(user).roles & CASE_ROLES:
         from django.core.exceptions import PermissionDenied
 
         raise PermissionDenied(_("您没有任何投诉处理角色。"))

@@ -92,6 +92,12 @@ TEMPLATES = [
     },
 ]
 
+def _test_sqlite_name() -> str:
+    import tempfile
+
+    return str(Path(tempfile.gettempdir()) / f"complaintdesk-test-{os.getpid()}.sqlite3")
+
+
 # --- Database -------------------------------------------------------------------------------
 # SQLite (the embedded default) runs in WAL mode with a busy timeout and IMMEDIATE transactions so
 # that the server processes and the worker share it without "database is locked".
@@ -104,7 +110,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
     # A file, not memory: concurrency tests need separate connections with real locking.
-    DATABASES["default"]["TEST"] = {"NAME": env("TEST_SQLITE_NAME") or f"/tmp/complaintdesk-test-{os.getpid()}.sqlite3"}
+    DATABASES["default"]["TEST"] = {"NAME": env("TEST_SQLITE_NAME") or _test_sqlite_name()}
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = int(env("CONN_MAX_AGE", "60"))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

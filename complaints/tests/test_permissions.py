@@ -1,0 +1,157 @@
+"""The permission chokepoint: who sees which case, who may do what (anonymous, without the right,
+with it, and from another department)."""
+
+import pytest
+
+from accounts.choices import Role
+from complaints import actions
+from complaints.intake import IntakeData, check_intake
+from complaints.ledgering import Actor
+from complaints.models import Complaint
+from conftest import make_user
+
+
+def new_case(body, **overrides) -> Complaint:
+    complaint, _code = actions.submit(check_intake(IntakeData(**body(**overrides)), staff=False), actor=Actor.consumer())
+    return complaint
+
+
+def accepted_case(cast, body, **overrides) -> Complaint:
+    return actions.accept(new_case(body, **overrides), actor=Actor.staff(cast.supervisor))
+
+
+def visible(user) -> set[str]:
+    return set(Complaint.objects.visible_to(user).values_list("tracking_no", flat=True))
+
+
+def test_visibility_rules(org, cast, body):
+    mine = accepted_case(cast, body)
+    quality_case = actions.assign(mine, actor=Actor.staff(cast.supervisor), department=org.quality)
+    service_case = new_case(body)  # new cases wait in the default department (客服中心)
+    store_case = new_case(body, org_unit=org.store_sz.pk)
+    north_case = new_case(body, org_unit=org.store_bj.pk)
+    crisis = new_case(body)
+    for _ in range(3):
+        crisis = actions.escalate(crisis, actor=Actor.staff(cast.supervisor), reason="媒体关注")
+    everything = {c.tracking_no for c in (quality_case, service_case, store_case, north_case, crisis)}
+
+    assert visible(cast.agent) >= {service_case.tracking_no, store_case.tracking_no}
+    assert quality_case.tracking_no not in visible(cast.agent)
+    assert quality_case.tracking_no in visible(cast.quality_agent)
+    assert quality_case.tracking_no in visible(cast.handler)
+    assert service_case.tracking_no not in visible(cast.handler)
+    assert visible(cast.manager) == {store_case.tracking_no}  # the south region's store only
+    assert visible(cast.legal) == {crisis.tracking_no}
+    assert visible(cast.auditor) == everything
+    assert visible(cast.analyst) == everything
+    assert visible(cast.admin) == set()
+    assert visible(cast.outsider) == set()
+
+
+def test_agent_sees_cases_assigned_to_them_in_another_department(org, cast, body):
+    case = accepted_case(cast, body)
+    moved = actions.assign(case, actor=Actor.staff(cast.supervisor), department=org.quality, owner=cast.quality_agent)
+    assert moved.tracking_no not in visible(cast.agent)
+    assert moved.tracking_no in visible(cast.quality_agent)
+
+
+def test_legal_sees_flagged_cases(cast, body):
+    flagged = new_case(body)
+    actions.classify(flagged, actor=Actor.staff(cast.agent), risk_flags=["legal"])
+    assert flagged.tracking_no in visible(cast.legal)
+
+
+ENDPOINTS = [
+    ("get", "/complaints/{tn}", None),
+    ("get", "/complaints/{tn}/timeline", None),
+    ("post", "/complaints/{tn}/escalate", {"reason": "升级处理", "version": 1}),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "payload"), ENDPOINTS)
+def test_endpoints_as_anonymous_outsider_readonly_and_agent(cast, api_as, body, method, path, payload):
+    case = new_case(body)
+    url = path.format(tn=case.tracking_no)
+
+    def call(user):
+        client = api_as(user)
+        return client.get(url) if method == "get" else client.post(url, payload)
+
+    assert call(None).status_code == 401
+    assert call(cast.outsider).status_code == 404  # another department: the case does not exist for them
+    assert call(cast.admin).status_code == 403  # configuration only, no case role
+    auditor = call(cast.auditor)
+    assert auditor.status_code == (200 if method == "get" else 403)
+    assert call(cast.agent).status_code == 200
+
+
+def test_analyst_sees_personal_data_masked(cast, api_as, body):
+    case = new_case(body)
+    data = api_as(cast.analyst).get(f"/complaints/{case.tracking_no}").json()
+    assert data["complainant_name"] == "张*"
+    assert data["complainant_phone"] == "+86138****8000"
+    assert data["complainant_email"].startswith("z***@")
+    listing = api_as(cast.analyst).get("/complaints").json()["items"][0]
+    assert listing["complainant_phone"] == "+86138****8000"
+    assert api_as(cast.auditor).get(f"/complaints/{case.tracking_no}").json()["complainant_name"] == "张三"
+
+
+def test_admin_with_a_case_role_sees_cases(org, cast, body):
+    case = new_case(body)
+    admin_agent = make_user("admin_agent", (Role.ADMIN, None), (Role.AGENT, org.service))
+    assert case.tracking_no in visible(admin_agent)
+
+
+# role x action x state: which persona may take which action on a new and on an in-progress case
+MATRIX = {
+    "accept": {"agent": True, "supervisor": True, "quality_agent": False, "legal": False, "manager": False},
+    "reject": {"agent": True, "supervisor": True, "quality_agent": False, "legal": False},
+    "escalate": {"agent": True, "supervisor": True, "legal": True, "handler": False},
+    "de_escalate": {"agent": False, "supervisor": True, "legal": False},
+}
+
+
+@pytest.mark.parametrize("action", sorted(MATRIX))
+def test_role_action_matrix_on_a_new_case(cast, body, action):
+    from complaints.transitions import may
+
+    case = new_case(body, org_unit=None)
+    for persona, expected in MATRIX[action].items():
+        user = getattr(cast, persona if persona != "quality_agent" else "quality_agent")
+        assert may(Actor.staff(user), case, action) is expected, (persona, action)
+
+
+def test_only_owner_or_supervisor_work_an_accepted_case(org, cast, body):
+    from complaints.transitions import allowed_actions
+
+    case = actions.accept(new_case(body), actor=Actor.staff(cast.supervisor))
+    owner = cast.agent if case.owner_id == cast.agent.pk else cast.agent2
+    other = cast.agent2 if owner is cast.agent else cast.agent
+    assert "start_work" in allowed_actions(case, Actor.staff(owner))
+    assert "start_work" in allowed_actions(case, Actor.staff(cast.supervisor))
+    assert "start_work" not in allowed_actions(case, Actor.staff(other))
+    assert "assign" not in allowed_actions(case, Actor.staff(owner))
+    assert allowed_actions(case, Actor.staff(cast.auditor)) == []
+    assert set(allowed_actions(case, Actor.consumer())) == {"withdraw"}
+
+
+def test_consumer_needs_the_right_access_code(cast, api_as, body):
+    response = api_as().post("/complaints", body())
+    tn = response.json()["tracking_no"]
+    assert api_as().get(f"/public/complaints/{tn}").status_code == 404
+    assert api_as().get(f"/public/complaints/{tn}", headers={"X-Access-Code": "WRONGCODE234"}).status_code == 404
+    assert api_as().get("/public/complaints/TS20000101-000001", headers={"X-Access-Code": "X"}).status_code == 404
+    view = api_as().get(f"/public/complaints/{tn}", headers={"X-Access-Code": response.json()["access_code"]})
+    assert view.status_code == 200
+
+
+def test_consumer_view_hides_internal_notes_and_staff_names(cast, api_as, body):
+    response = api_as().post("/complaints", body()).json()
+    case = Complaint.objects.get(tracking_no=response["tracking_no"])
+    case = actions.accept(case, actor=Actor.staff(cast.supervisor))
+    actions.add_note(case, actor=Actor.staff(cast.supervisor), text="内部：此人曾多次投诉", internal=True)
+    view = api_as().get(f"/public/complaints/{case.tracking_no}", headers={"X-Access-Code": response["access_code"]})
+    text = view.content.decode()
+    assert "此人曾多次投诉" not in text
+    assert "supervisor" not in text and "agent" not in text.replace("allowed_actions", "")
+    assert view.json()["handler"] in {"王女士", "李先生"}
