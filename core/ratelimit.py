@@ -48,8 +48,8 @@ def hit(scope: str, request: HttpRequest, per_minute: int) -> None:
     key = f"{scope}:{client_address(request)}"[:120]
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO core_ratecounter (key, window, count) VALUES (%s, %s, 1) "
-            "ON CONFLICT (key, window) DO UPDATE SET count = core_ratecounter.count + 1 RETURNING count",
+            'INSERT INTO core_ratecounter ("key", "window", "count") VALUES (%s, %s, 1) '
+            'ON CONFLICT ("key", "window") DO UPDATE SET "count" = core_ratecounter."count" + 1 RETURNING "count"',
             [key, window],
         )
         count = cursor.fetchone()[0]

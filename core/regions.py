@@ -24,6 +24,10 @@ def load(path: Path | None = None) -> int:
 
     def walk(nodes: list[dict], level: int, parent: str | None) -> None:
         for node in nodes:
+            if len(node["code"]) > 6:
+                # Cities without counties (东莞, 中山, 儋州, 嘉峪关) list towns with 9-digit codes:
+                # below GB/T 2260's county level, so not divisions here.
+                continue
             code = _six(node["code"])
             rows.append(Region(code=code, name=node["name"], level=level, parent_id=parent))
             walk(node.get("children", []), level + 1, code)

@@ -271,3 +271,22 @@ def test_working_hours_between_for_handling_time():
     # The make-up Saturday counts; the Sunday does not.
     assert calendar.working_hours_between(at(2026, 10, 10, 0), at(2026, 10, 12, 0), hours) == 8.5
     assert calendar.working_hours_between(at(2026, 3, 9, 18), at(2026, 3, 9, 20), hours) == 0
+
+
+def test_working_hours_default_to_the_settings(settings):
+    assert calendar.default_working_hours() == (time(9, 0), time(17, 30))
+    assert calendar.working_hours_between(at(2026, 3, 6, 10), at(2026, 3, 9, 12)) == 10.5
+    assert calendar.working_hours_between(at(2026, 3, 6, 10), at(2026, 3, 9, 8, 45)) == 7.5
+    settings.COMPLAINTDESK_WORKING_HOURS = ("08:30", "17:00")
+    # Fri 10:00–17:00 = 7 h, Mon 08:30–08:45 = 0.25 h.
+    assert calendar.working_hours_between(at(2026, 3, 6, 10), at(2026, 3, 9, 8, 45)) == 7.25
+    assert calendar.working_hours_between(at(2026, 3, 6, 8), at(2026, 3, 6, 9)) == 0.5
+
+
+def test_a_calendar_without_working_days_raises_instead_of_hanging(monkeypatch):
+    monkeypatch.setattr(calendar, "is_working_day", lambda day: False)
+    with pytest.raises(ValueError):
+        calendar.add_working_days(at(2026, 3, 9), 1)
+    with pytest.raises(ValueError):
+        calendar.add_working_seconds(at(2026, 3, 9), 1)
+    assert calendar.add_working_days(at(2026, 3, 9, 10), 0) == eod(2026, 3, 9)

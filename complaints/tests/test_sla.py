@@ -48,11 +48,12 @@ class Desk:
         return complaint
 
     def act(self, when: datetime, action: str, complaint: Complaint, user=None, **kwargs) -> Complaint:  # type: ignore[no-untyped-def]
+        """A staff action; by default the department's supervisor, who may take every one of them."""
         with time_machine.travel(when, tick=False):
-            return getattr(actions, action)(complaint, actor=Actor.staff(user or self.cast.agent), **kwargs)
+            return getattr(actions, action)(complaint, actor=Actor.staff(user or self.cast.supervisor), **kwargs)
 
     def accepted(self, received: datetime, accepted: datetime, priority: str = "P3", **fields) -> Complaint:  # type: ignore[no-untyped-def]
-        return self.act(accepted, "accept", self.receive(received, **fields), priority=priority)
+        return self.act(accepted, "accept", self.receive(received, **fields), priority=priority, user=self.cast.agent)
 
     def in_progress(self, accepted: datetime, priority: str = "P3") -> Complaint:
         c = self.accepted(accepted - timedelta(hours=1), accepted, priority)
@@ -74,7 +75,10 @@ def test_default_policies():
 
 
 def test_configured_policies_override_the_defaults(db):
-    SlaPolicy.objects.create(priority=Priority.P3, channel="", ack_hours=48, resolution_working_days=5)
+    # The P3 default row comes with the migrations; admins edit it.
+    SlaPolicy.objects.update_or_create(
+        priority=Priority.P3, channel="", defaults={"ack_hours": 48, "resolution_working_days": 5}
+    )
     SlaPolicy.objects.create(
         priority=Priority.P3, channel="phone", ack_hours=12, resolution_working_days=2, warn_ratio=Decimal("0.50")
     )
@@ -228,7 +232,7 @@ def test_three_working_days_awaiting_the_consumer_move_the_deadline_three_workin
     c = desk.in_progress(at(2026, 3, 2, 10))
     assert c.resolution_due_at == eod(2026, 3, 11)
     warn_before = c.resolution_warn_at
-    c = desk.act(at(2026, 3, 3, 10), "wait_for_consumer", c, request="请提供发票照片")
+    c = desk.act(at(2026, 3, 3, 10), "wait_for_consumer", c, message="请提供发票照片")
     assert c.status == Status.AWAITING_CONSUMER
     assert c.sla_paused_at == at(2026, 3, 3, 10)
     assert sla.state(c, at(2026, 3, 30)) == SlaState.PAUSED  # far past the deadline: paused, not breached
@@ -245,7 +249,7 @@ def test_three_working_days_awaiting_the_consumer_move_the_deadline_three_workin
 
 def test_a_pause_over_a_weekend_moves_the_deadline_by_the_working_time_only(desk):
     c = desk.in_progress(at(2026, 3, 2, 10))
-    c = desk.act(at(2026, 3, 6, 17), "wait_for_consumer", c, request="请提供发票照片")
+    c = desk.act(at(2026, 3, 6, 17), "wait_for_consumer", c, message="请提供发票照片")
     c = desk.act(at(2026, 3, 9, 9), "resume", c)
     # Fri 17:00 → Mon 09:00 is 64 clock hours but 16 working hours (7 h Friday, 9 h Monday):
     # Wed 3-11 23:59:59 + 16 h of working time = Thu 3-12 15:59:59.
@@ -256,7 +260,7 @@ def test_a_pause_over_national_day_counts_no_holiday(desk):
     # Accepted Mon 2026-09-28 10:00, P3: 29, 30, Oct 8, 9, 10, 12, 13 → due Tue 10-13.
     c = desk.in_progress(at(2026, 9, 28, 10))
     assert c.resolution_due_at == eod(2026, 10, 13)
-    c = desk.act(at(2026, 9, 30, 12), "wait_for_consumer", c, request="请提供发票照片")
+    c = desk.act(at(2026, 9, 30, 12), "wait_for_consumer", c, message="请提供发票照片")
     c = desk.act(at(2026, 10, 8, 12), "resume", c)
     # Sep 30 12:00 → Oct 8 12:00 is 24 working hours: one working day, Tue 10-13 → Wed 10-14.
     assert c.resolution_due_at == eod(2026, 10, 14)
@@ -264,7 +268,7 @@ def test_a_pause_over_national_day_counts_no_holiday(desk):
 
 def test_the_consumer_adding_information_resumes_the_clock(desk):
     c = desk.in_progress(at(2026, 3, 2, 10))
-    c = desk.act(at(2026, 3, 3, 10), "wait_for_consumer", c, request="请提供发票照片")
+    c = desk.act(at(2026, 3, 3, 10), "wait_for_consumer", c, message="请提供发票照片")
     with time_machine.travel(at(2026, 3, 4, 10), tick=False):
         c = actions.add_information(c, actor=Actor.consumer(), text="发票照片已上传")
     assert c.status == Status.IN_PROGRESS
@@ -274,7 +278,7 @@ def test_the_consumer_adding_information_resumes_the_clock(desk):
 
 def test_a_pause_entirely_on_days_off_moves_nothing(desk):
     c = desk.in_progress(at(2026, 3, 2, 10))
-    c = desk.act(at(2026, 3, 7, 10), "wait_for_consumer", c, request="请提供发票照片")
+    c = desk.act(at(2026, 3, 7, 10), "wait_for_consumer", c, message="请提供发票照片")
     c = desk.act(at(2026, 3, 8, 20), "resume", c)
     assert c.resolution_due_at == eod(2026, 3, 11)
 
@@ -320,7 +324,7 @@ def test_state_and_state_filter_agree(desk, cast):
     }
     assert cases["accepted_warning"].resolution_warn_at == at(2026, 3, 11, 6, 47, 59, 200000)
     paused = desk.in_progress(at(2026, 3, 2, 10), "P1")
-    cases["paused"] = desk.act(at(2026, 3, 2, 12), "wait_for_consumer", paused, request="请提供发票照片")
+    cases["paused"] = desk.act(at(2026, 3, 2, 12), "wait_for_consumer", paused, message="请提供发票照片")
     proposed = desk.in_progress(at(2026, 3, 10, 10), "P3")
     cases["proposed_on_track"] = desk.act(at(2026, 3, 10, 12), "propose_resolution", proposed, text="退款 500 元")
     cases["rejected"] = desk.act(
@@ -387,8 +391,36 @@ def test_state_and_state_filter_agree_at_the_boundaries(desk):
 )
 def test_reprioritising_after_a_pause_keeps_the_paused_time(desk):
     c = desk.in_progress(at(2026, 3, 2, 10))  # P3 due Wed 3-11
-    c = desk.act(at(2026, 3, 3, 10), "wait_for_consumer", c, request="请提供发票照片")
+    c = desk.act(at(2026, 3, 3, 10), "wait_for_consumer", c, message="请提供发票照片")
     c = desk.act(at(2026, 3, 6, 10), "resume", c)  # three working days paused: due Mon 3-16
     c = desk.act(at(2026, 3, 6, 11), "classify", c, priority="P4")
     # P4 from Mon 3-02 is Mon 3-23; with the three paused working days it is Thu 3-26.
     assert c.resolution_due_at == eod(2026, 3, 26)
+
+
+def _closed_and_reopened(desk: Desk) -> Complaint:
+    c = desk.in_progress(at(2026, 3, 2, 10), "P3")  # due Wed 3-11
+    c = desk.act(at(2026, 3, 5, 10), "resolve", c, outcome="executed", note="已退款 500 元")
+    c = desk.act(at(2026, 3, 5, 12), "close", c, reply_text="您好，退款 500 元已到账。")
+    with time_machine.travel(at(2026, 3, 20, 10), tick=False):
+        return actions.reopen(c, actor=Actor.consumer(), reason="退款未到账")
+
+
+def test_a_reopened_case_gets_a_new_clock_from_the_reopening(desk):
+    c = _closed_and_reopened(desk)
+    assert c.status == Status.REOPENED
+    # Fri 3-20 + 7 working days: 23, 24, 25, 26, 27, 30, 31.
+    assert c.resolution_due_at == eod(2026, 3, 31)
+    assert sla.state(c, at(2026, 3, 20, 11)) == SlaState.ON_TRACK
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="actions.classify restarts the resolution clock from accepted_at, also for a reopened case "
+    "whose clock reopen started at the reopening, so the case is at once breached; reported to the lead",
+)
+def test_reprioritising_a_reopened_case_counts_from_the_reopening(desk):
+    c = _closed_and_reopened(desk)
+    c = desk.act(at(2026, 3, 20, 11), "classify", c, priority="P2")
+    # Fri 3-20 + 3 working days: 23, 24, 25.
+    assert c.resolution_due_at == eod(2026, 3, 25)

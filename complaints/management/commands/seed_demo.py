@@ -1,0 +1,71 @@
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from complaints import demo
+from complaints.models import Complaint
+from core.models import Region
+
+
+class Command(BaseCommand):
+    help = (
+        "Demo data: departments, an org-unit tree, one user per role (password "
+        f"{demo.PASSWORD!r}) and realistic complaints in every state, channel and category, made "
+        "through the real lifecycle actions (the ledger verifies). For demonstrations only."
+    )
+
+    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+        parser.add_argument(
+            "--if-empty", action="store_true", help="do nothing when there are complaints already (for `make run`)"
+        )
+        parser.add_argument("--count", type=int, default=demo.DEFAULT_COUNT, help="complaints to make (default 300)")
+        parser.add_argument("--seed", type=int, default=demo.DEFAULT_SEED, help="random seed (same seed, same stories)")
+        parser.add_argument(
+            "--run-hooks",
+            action="store_true",
+            help="enqueue the after-event tasks (mail, webhooks, classification) for every seeded event",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["if_empty"] and Complaint.objects.exists():
+            self.stdout.write("seed_demo: complaints exist already; nothing to do (--if-empty).")
+            return
+        if options["count"] < 0:
+            raise CommandError("--count must be 0 or more")
+        if not Region.objects.exists():
+            raise CommandError("No GB/T 2260 regions loaded: run `complaintdesk load_regions` first.")
+        started = time.monotonic()
+        org = demo.ensure_org()
+        states = demo.generate(options["count"], options["seed"], run_hooks=options["run_hooks"], org=org)
+        seconds = time.monotonic() - started
+        made = ", ".join(f"{k} {v}" for k, v in sorted(org.created.items()) if v) or "nothing new"
+        self.stdout.write(f"Organisation: {made}.")
+        self.stdout.write(
+            f"Complaints: {sum(states.values())} demo complaints in {seconds:.1f} s ("
+            + ", ".join(f"{status} {n}" for status, n in sorted(states.items()))
+            + ")."
+        )
+        self.stdout.write("")
+        self.stdout.write(self.style.WARNING("Demo users (demonstrations only; change or delete them elsewhere):"))
+        rows = [("username", "role", "scope", "password")]
+        for user in demo.USERS:
+            scope = {"company": demo.COMPANY, "": "—"}.get(
+                user.scope, next((n for c, n, _en, _d in demo.DEPARTMENTS if c == user.scope), user.scope)
+            )
+            role = user.role + (" (superuser)" if user.superuser else "")
+            rows.append((user.username, role, scope, demo.PASSWORD))
+        widths = [max(_width(row[i]) for row in rows) for i in range(4)]
+        for n, row in enumerate(rows):
+            self.stdout.write("  ".join(_pad(cell, widths[i]) for i, cell in enumerate(row)).rstrip())
+            if n == 0:
+                self.stdout.write("  ".join("-" * w for w in widths))
+
+
+def _width(text: str) -> int:
+    """Display width: CJK characters take two columns."""
+    return sum(2 if "\u2e80" <= ch <= "\uffef" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
