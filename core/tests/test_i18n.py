@@ -31,7 +31,9 @@ PLURAL_FORMS = {"en": "nplurals=2; plural=(n != 1);", "zh_Hans": "nplurals=1; pl
 SOURCE_DIRS = ("accounts", "complaints", "core", "customers", "intake", "ledger", "config")
 CJK = re.compile(r"[\u3400-\u9fff]")
 # A %-format directive as Python's % operator reads it ("%%" included).
-FORMAT_SPEC = re.compile(r"%(?:\((?P<name>[^)]*)\))?[#0 +\-]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?(?P<conv>[diouxXeEfFgGcrsa%])")
+FORMAT_SPEC = re.compile(
+    r"%(?:\((?P<name>[^)]*)\))?[#0 +\-]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?(?P<conv>[diouxXeEfFgGcrsa%])"
+)
 
 
 def po_path(locale: str) -> Path:
@@ -223,7 +225,8 @@ def test_every_source_string_is_in_the_catalogue(locale: str) -> None:
     found, _ = scan_sources()
     catalog = load(locale)
     missing = sorted(
-        f"{msgid!r} ({', '.join(places)})" for (msgid, context), places in found.items()
+        f"{msgid!r} ({', '.join(places)})"
+        for (msgid, context), places in found.items()
         if catalog.get(msgid, context=context) is None
     )
     assert not missing, (

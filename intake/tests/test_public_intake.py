@@ -46,8 +46,13 @@ def test_bad_input_names_each_field(cast, body):
     )
     errors = fields(post(bad))
     assert set(errors) >= {
-        "complainant_email", "complainant_phone", "description", "occurred_at", "amount_claimed",
-        "unknown_field", "purchase_date",
+        "complainant_email",
+        "complainant_phone",
+        "description",
+        "occurred_at",
+        "amount_claimed",
+        "unknown_field",
+        "purchase_date",
     }
     assert errors["complainant_phone"] == "电话号码无效。"
     english = fields(post(bad, language="en"))
@@ -122,9 +127,11 @@ def test_forwarded_for_is_believed_only_from_trusted_proxies(cast, body, setting
     settings.COMPLAINTDESK_INTAKE_RATE_PER_MINUTE = 1
 
     def via(forwarded, remote="127.0.0.1"):
-        return Client(REMOTE_ADDR=remote).post(
-            "/api/v1/complaints", body(), content_type="application/json", HTTP_X_FORWARDED_FOR=forwarded
-        ).status_code
+        return (
+            Client(REMOTE_ADDR=remote)
+            .post("/api/v1/complaints", body(), content_type="application/json", HTTP_X_FORWARDED_FOR=forwarded)
+            .status_code
+        )
 
     assert via("1.1.1.1") == 201
     assert via("2.2.2.2") == 429  # untrusted proxy: the header is ignored, same client
