@@ -23,7 +23,7 @@ node_modules/.installed: package.json
 # Translations: compiled from the committed .po catalogues (Babel, no system gettext needed).
 messages: $(BIN)/.installed
 	@for po in locale/*/LC_MESSAGES/django.po; do \
-	  [ -f "$$po" ] && $(BIN)/pybabel compile --use-fuzzy -i "$$po" -o "$${po%.po}.mo" -q || true; done
+	  if [ -f "$$po" ]; then $(BIN)/pybabel -q compile -i "$$po" -o "$${po%.po}.mo" || exit 1; fi; done
 
 install: $(BIN)/.installed node_modules/.installed messages
 

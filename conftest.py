@@ -47,8 +47,26 @@ class Org:
     store_bj: OrgUnit
 
 
+def ensure_reference_data() -> None:
+    """Transactional tests flush every table, the migrations' taxonomy and the regions included."""
+    import importlib
+
+    from django.apps import apps as django_apps
+
+    from complaints.models import Category
+    from core import regions
+    from core.models import Region
+
+    if not Category.objects.exists():
+        seed = importlib.import_module("complaints.migrations.0003_search_index_and_defaults").seed
+        seed(django_apps, None)
+    if not Region.objects.exists():
+        regions.load()
+
+
 @pytest.fixture
 def org(db) -> Org:  # type: ignore[no-untyped-def]
+    ensure_reference_data()
     service = Department.objects.create(code="service", name="客服中心", name_en="Customer Service", is_default=True)
     quality = Department.objects.create(code="quality", name="质量部", name_en="Quality")
     logistics = Department.objects.create(code="logistics", name="物流部", name_en="Logistics")

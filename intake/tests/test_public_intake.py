@@ -161,7 +161,9 @@ def test_fifty_parallel_intakes_get_fifty_distinct_tracking_numbers(org, body):
         try:
             if i < 10:
                 barrier.wait(timeout=10)
-            return post(body(complainant_phone=f"1380013{i:04d}")).json()["tracking_no"]
+            response = post(body(complainant_phone=f"1380013{i:04d}"))
+            assert response.status_code == 201, response.content
+            return response.json()["tracking_no"]
         finally:
             connection.close()
 
