@@ -33,4 +33,3 @@ def make_case(cast: Any, body: Callable[..., dict[str, Any]]) -> Callable[..., C
         return complaint
 
     return make
-

@@ -15,7 +15,6 @@ def event(complaint: Complaint, seq: int) -> LedgerEvent:
     return LedgerEvent.objects.get(complaint=complaint, seq=seq)
 
 
-
 # submit, accept, start_work, add_note, propose_resolution (see the make_case fixture).
 WORKED_EVENTS = 5
 

@@ -98,7 +98,8 @@ def test_editing_the_status_behind_the_applications_back_is_caught(make_case):
     Complaint.objects.filter(pk=complaint.pk).update(status="closed")
     report = verify()
     assert report.problems == [
-        f"{complaint.tracking_no} event 5 field status: case row has 'closed', ledger replay gives 'resolution_proposed'"
+        f"{complaint.tracking_no} event 5 field status: "
+        "case row has 'closed', ledger replay gives 'resolution_proposed'"
     ]
 
 
@@ -180,7 +181,9 @@ def test_a_rewritten_whole_database_is_caught_by_the_exported_digest(make_case):
     checkpoint.hash = chain.checkpoint_hash(checkpoint)
     checkpoint.save()
     report = verify(digest=exported)
-    assert report.problems == [f"checkpoint 1: differs from the exported digest (digest {exported['hash'][:12]}…, now {checkpoint.hash[:12]}…)"]
+    assert report.problems == [
+        f"checkpoint 1: differs from the exported digest (digest {exported['hash'][:12]}…, now {checkpoint.hash[:12]}…)"
+    ]
     assert verify(digest={"seq": 2, "hash": exported["hash"]}).first_broken == (
         "checkpoint 2: named by the exported digest but missing (the chain ends at 1)"
     )

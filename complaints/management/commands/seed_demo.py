@@ -41,13 +41,17 @@ class Command(BaseCommand):
         seconds = time.monotonic() - started
         made = ", ".join(f"{k} {v}" for k, v in sorted(org.created.items()) if v) or "nothing new"
         self.stdout.write(f"Organisation: {made}.")
+        by_state = ", ".join(f"{status} {n}" for status, n in sorted(states.items()))
         self.stdout.write(
-            f"Complaints: {sum(states.values())} demo complaints in {seconds:.1f} s ("
-            + ", ".join(f"{status} {n}" for status, n in sorted(states.items()))
-            + ")."
+            f"Complaints: {sum(states.values())} demo complaints in {seconds:.1f} s"
+            + (f" ({by_state})." if by_state else ".")
         )
         self.stdout.write("")
-        self.stdout.write(self.style.WARNING("Demo users (demonstrations only; change or delete them elsewhere):"))
+        self.stdout.write(
+            self.style.WARNING(
+                "Demo users, for demonstrations only (anyone who reads the README knows these passwords):"
+            )
+        )
         rows = [("username", "role", "scope", "password")]
         for user in demo.USERS:
             scope = {"company": demo.COMPANY, "": "—"}.get(
