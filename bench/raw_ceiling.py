@@ -24,6 +24,7 @@ import re
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -60,7 +61,8 @@ INSERT INTO complaints_complaint (
 """
 
 LEDGER_SQL = """
-INSERT INTO ledger_ledgerevent (complaint_id, seq, action, actor, actor_label, changes, data, created_at, prev_hash, hash)
+INSERT INTO ledger_ledgerevent
+  (complaint_id, seq, action, actor, actor_label, changes, data, created_at, prev_hash, hash)
 VALUES (%s, 1, 'receive', 'consumer', 'consumer', %s, %s, %s, %s, %s)
 """
 
@@ -160,10 +162,11 @@ def _canonical(payload: dict) -> bytes:
 
 
 def _client(
-    proc: int, dsn: str, ids: dict, rows: str, start_at: float, duration: float, out: "mp.Queue"
+    proc: int, dsn: str, ids: dict, rows: str, start_at: float, duration: float, out: "mp.Queue", release: object
 ) -> None:
     rng = random.Random(1000 + proc)
     conn = psycopg.connect(dsn)
+    cpu_start = cpu_end = None
     done = errors = 0
     latencies: list[float] = []
     n = 0
@@ -174,6 +177,8 @@ def _client(
         if now >= deadline:
             break
         measuring = now >= warmup_until
+        if measuring and cpu_start is None:
+            cpu_start = time.process_time()
         n += 1
         body = complaint(proc * 10_000_000 + n, rng)
         received = datetime.now(UTC)
@@ -236,8 +241,10 @@ def _client(
             conn.rollback()
             if measuring:
                 errors += 1
+    cpu_end = time.process_time()
+    out.put({"done": done, "errors": errors, "latencies": latencies, "cpu_s": cpu_end - (cpu_start or cpu_end)})
+    release.wait(60)  # keep the backend alive until the caller has read its CPU time
     conn.close()
-    out.put({"done": done, "errors": errors, "latencies": latencies})
 
 
 def _ids(dsn: str) -> dict:
@@ -248,7 +255,9 @@ def _ids(dsn: str) -> dict:
         ).fetchone()[0]
         row = conn.execute("SELECT id FROM accounts_department WHERE is_default ORDER BY id LIMIT 1").fetchone()
         key_id = uuid.uuid4()
-        conn.execute("INSERT INTO ledger_subjectkey (id, key, created_at) VALUES (%s, %s, now())", [key_id, os.urandom(32)])
+        conn.execute(
+            "INSERT INTO ledger_subjectkey (id, key, created_at) VALUES (%s, %s, now())", [key_id, os.urandom(32)]
+        )
     return {
         "category_id": category_id,
         "department_id": row[0] if row else None,
@@ -257,21 +266,41 @@ def _ids(dsn: str) -> dict:
     }
 
 
-def run(dsn: str, clients: int, duration: float, rows: str = "core", warmup: float = 1.0) -> dict:
+def run(
+    dsn: str,
+    clients: int,
+    duration: float,
+    rows: str = "core",
+    warmup: float = 1.0,
+    on_start: Callable[[], None] | None = None,
+    on_end: Callable[[], None] | None = None,
+) -> dict:
+    """on_start runs when the measured window opens, on_end when it has closed and before the client
+    processes and their database backends exit (CPU accounting of the phase)."""
     ids = _ids(dsn)
     ctx = mp.get_context("fork")
     out: mp.Queue = ctx.Queue()
+    release = ctx.Event()
     start_at = time.time() + warmup + 0.5  # connections and prepared statements settle before this
     procs = [
-        ctx.Process(target=_client, args=(i, dsn, ids, rows, start_at, duration, out), daemon=True)
+        ctx.Process(target=_client, args=(i, dsn, ids, rows, start_at, duration, out, release), daemon=True)
         for i in range(clients)
     ]
     for p in procs:
         p.start()
-    results = [out.get(timeout=duration + warmup + 60) for _ in procs]
+    if on_start:
+        time.sleep(max(start_at - time.time(), 0))
+        on_start()
+    try:
+        results = [out.get(timeout=duration + warmup + 60) for _ in procs]
+        if on_end:
+            on_end()
+    finally:
+        release.set()
     for p in procs:
         p.join(timeout=10)
     done = sum(r["done"] for r in results)
+    client_cpu = sum(r["cpu_s"] for r in results)
     lat = sorted(x for r in results for x in r["latencies"])
 
     def ms(q: float) -> float | None:
@@ -286,6 +315,8 @@ def run(dsn: str, clients: int, duration: float, rows: str = "core", warmup: flo
         "rate_per_s": round(done / duration, 1),
         "p50_ms": ms(0.5),
         "p99_ms": ms(0.99),
+        "client_cpu_cores": round(client_cpu / duration, 2),
+        "client_cpu_ms_per_tx": round(client_cpu / done * 1000, 3) if done else None,
     }
 
 
