@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 CD := $(BIN)/complaintdesk
 PG_URL ?= postgres://postgres@127.0.0.1:5432/complaintdesk
 BIND ?= 127.0.0.1:8000
-WORKERS ?= 2
+WORKERS ?= 3
 
 .PHONY: install run test test-sqlite test-postgres bench lint messages clean
 

@@ -143,6 +143,15 @@ class Server:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: stopped as one below
         )
+        try:
+            self._wait_healthy()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_healthy(self) -> None:
+        assert self.proc is not None
         deadline = time.time() + 90
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -150,7 +159,7 @@ class Server:
             try:
                 with urllib.request.urlopen(self.base + "/healthz", timeout=2) as resp:  # noqa: S310 (loopback)
                     if resp.status == 200:
-                        return self
+                        return
             except (urllib.error.URLError, OSError):
                 pass
             time.sleep(0.2)
@@ -160,15 +169,15 @@ class Server:
         self.stop()
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)  # gunicorn: graceful shutdown
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
-        self.log_file.close()
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)  # gunicorn: graceful shutdown
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)  # the group of the server we started
+                self.proc.wait(timeout=10)
+        if not self.log_file.closed:
+            self.log_file.close()
 
     def probe(self) -> dict:
         """One request by hand: fails loudly (with the answer) if intake does not answer 201."""
@@ -206,9 +215,11 @@ def _procs() -> dict[int, tuple[int, int, str]]:
     return out
 
 
-def _machine_busy() -> int:
+def _machine_busy() -> tuple[int, int]:
+    """(busy, steal) ticks of the whole machine; steal is time the hypervisor gave to someone else."""
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    return sum(values) - values[3] - values[4]  # all but idle and iowait
+    steal = values[7] if len(values) > 7 else 0
+    return sum(values[:8]) - values[3] - values[4] - steal, steal
 
 
 class CpuMeter:
@@ -259,11 +270,13 @@ class CpuMeter:
             before = self.p0.get(pid, (0, 0, ""))[1]
             group = self._group(pid, self.p1)
             groups[group] = groups.get(group, 0.0) + (ticks - before) / TICK
-        machine = (self.busy1 - self.busy0) / TICK
+        machine = (self.busy1[0] - self.busy0[0]) / TICK
+        steal = (self.busy1[1] - self.busy0[1]) / TICK
         accounted = sum(v for k, v in groups.items() if k != "other")
         result = {
             "wall_s": round(wall, 2),
             "machine_busy_cores": round(machine / wall, 2),
+            "steal_cores": round(steal / wall, 2),
             "cores_by_group": {k: round(v / wall, 2) for k, v in sorted(groups.items()) if k != "other"},
             # processes that ended during the phase are missing from the per-process figures
             "cores_other_work_on_machine": round(max(machine - accounted, 0.0) / wall, 2),
@@ -310,8 +323,9 @@ def load(server: Server, mode: str, duration: float, concurrency: int, rate: flo
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             stdout, stderr = proc.communicate(timeout=duration + 120)
-        except subprocess.TimeoutExpired:
+        except BaseException:  # timeout or interrupted: the load generator we started goes too
             proc.kill()
+            proc.wait(timeout=10)
             raise
     if proc.returncode:
         raise RuntimeError(f"load generator failed:\n{stderr[-3000:]}")
@@ -468,7 +482,13 @@ def counts() -> dict:
         }
 
 
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")  # unwinds through the finally blocks that stop the server
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _interrupted)
+    signal.signal(signal.SIGINT, _interrupted)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="gunicorn worker processes")
     parser.add_argument("--sweep", default="", help="comma-separated worker counts to try first (e.g. 2,3,4)")
