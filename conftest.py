@@ -30,6 +30,9 @@ def _settings(settings):  # type: ignore[no-untyped-def]
     settings.COMPLAINTDESK_RATELIMIT = False
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.LANGUAGE_CODE = "zh-hans"
+    from core import configcache
+
+    configcache.clear()  # rolled-back rows must not linger in the per-process cache
     # Real password hashing costs ~0.3 s a user; the cast has a dozen.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -47,8 +47,8 @@ def _now() -> datetime:
     return timezone.now()
 
 
-def _refresh_search(complaint: Complaint) -> None:
-    complaint.search_text = search.index_text(
+def search_parts(complaint: Complaint) -> tuple[str, ...]:
+    return (
         complaint.title,
         complaint.description,
         complaint.product_name,
@@ -98,7 +98,7 @@ def submit(
         )
         _set_flags(complaint, data.risk_flags)
         sla.set_ack_clock(complaint)
-        _refresh_search(complaint)
+        complaint.search_text = search.index_text(*search_parts(complaint), words=False)
         complaint.save(force_insert=True)
         record(complaint, action="receive", actor=actor, before=None)
         _after_commit(complaint, "receive")
@@ -154,10 +154,16 @@ def _run(
 
 
 def _after_commit(complaint: Complaint, action: str) -> None:
+    """Schedule the event's side effects. With the database task backend the task row is written
+    in the case's own transaction (the worker sees it only after commit, and it saves a commit);
+    other backends enqueue after commit."""
     from .tasks import after_event
 
     complaint_id = complaint.pk
-    transaction.on_commit(lambda: after_event.enqueue(complaint_id, action))
+    if "DatabaseBackend" in settings.TASKS["default"]["BACKEND"]:
+        after_event.enqueue(complaint_id, action)
+    else:
+        transaction.on_commit(lambda: after_event.enqueue(complaint_id, action))
 
 
 def _required(value: str | None, field: str, minimum: int = 2) -> str:

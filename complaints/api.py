@@ -32,7 +32,7 @@ from .choices import (
     SlaState,
     Status,
 )
-from .intake import IntakeData, check_intake
+from .intake import IntakeData, active_category, check_intake
 from .ledgering import Actor
 from .models import Category, Complaint
 from .permissions import Principal, get_complaint_for_user
@@ -259,12 +259,12 @@ def _categories(category: str | None, subcategory: str) -> tuple[Category | None
         if subcategory:
             raise ValidationError("category", _("填写子分类时必须同时填写分类。"))
         return None, None
-    cat = Category.objects.filter(code=category, parent__isnull=True, active=True).first()
+    cat = active_category(category)
     if cat is None:
         raise ValidationError("category", _("不在投诉分类中：%(code)s") % {"code": category})
     sub = None
     if subcategory:
-        sub = Category.objects.filter(code=subcategory, parent=cat, active=True).first()
+        sub = active_category(subcategory, parent=cat)
         if sub is None:
             raise ValidationError("subcategory", _("不是所选分类下的子分类：%(code)s") % {"code": subcategory})
     return cat, sub

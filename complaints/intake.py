@@ -19,6 +19,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from accounts.models import OrgUnit
+from core import configcache
 from core.errors import ValidationError
 from core.regions import check_region
 from customers.normalise import normalise_email, normalise_phone
@@ -152,6 +153,17 @@ class IntakeData(BaseModel):
     _resolved: dict[str, Any] = PrivateAttr(default_factory=dict)
 
 
+def active_category(code: str, parent: Category | None = None) -> Category | None:
+    """An active category by code (top level, or under `parent`), from the per-process cache."""
+
+    def load() -> Category | None:
+        query = Category.objects.filter(code=code, active=True)
+        query = query.filter(parent=parent) if parent is not None else query.filter(parent__isnull=True)
+        return query.first()
+
+    return configcache.cached(("category", code, parent.pk if parent else None), load)
+
+
 def check_intake(data: IntakeData, *, staff: bool) -> IntakeData:
     """Checks that need the database; raises ValidationError naming each field."""
     errors: dict[str, str] = {}
@@ -167,12 +179,12 @@ def check_intake(data: IntakeData, *, staff: bool) -> IntakeData:
                 errors[name] = _("只有工作人员登记投诉时可以填写此项。")
     resolved: dict[str, Any] = {"category": None, "subcategory": None, "org_unit": None}
     if data.category:
-        category = Category.objects.filter(code=data.category, parent__isnull=True, active=True).first()
+        category = active_category(data.category)
         if category is None:
             errors["category"] = _("不在投诉分类中：%(code)s") % {"code": data.category}
         resolved["category"] = category
         if data.subcategory and category is not None:
-            sub = Category.objects.filter(code=data.subcategory, parent=category, active=True).first()
+            sub = active_category(data.subcategory, parent=category)
             if sub is None:
                 errors["subcategory"] = _("不是所选分类下的子分类：%(code)s") % {"code": data.subcategory}
             resolved["subcategory"] = sub

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from accounts.choices import Role
 from accounts.models import Department, User
+from core import configcache
 
 from . import calendar
 from .choices import OPEN_STATES
@@ -14,7 +15,9 @@ from .models import Complaint, RoutingRule
 
 
 def default_department() -> Department | None:
-    return Department.objects.filter(is_default=True).order_by("id").first()
+    return configcache.cached(
+        "default_department", lambda: Department.objects.filter(is_default=True).order_by("id").first()
+    )
 
 
 def _matches(rule: RoutingRule, complaint: Complaint) -> bool:

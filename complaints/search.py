@@ -46,8 +46,9 @@ def _latin_words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(stripped)]
 
 
-def index_text(*parts: str) -> str:
-    """The derived search text of a case: unique tokens separated by spaces."""
+def index_text(*parts: str, words: bool = True) -> str:
+    """The derived search text of a case: unique tokens separated by spaces. Intake indexes bigrams
+    and Latin words at once (`words=False`, cheap); the worker adds jieba's words after commit."""
     seen: dict[str, None] = {}
     for part in parts:
         if not part:
@@ -55,7 +56,7 @@ def index_text(*parts: str) -> str:
         for run in _CJK.findall(part):
             for token in _cjk_tokens(run):
                 seen.setdefault(token)
-            if len(run) >= 3:
+            if words and len(run) >= 3:
                 for word in _segment(run):
                     seen.setdefault(word)
         for word in _latin_words(part):

@@ -14,6 +14,8 @@ from decimal import Decimal
 from django.db.models import Q
 from django.utils import timezone
 
+from core import configcache
+
 from . import calendar
 from .choices import OPEN_STATES, PAUSED_STATES, Priority, SlaState, Status
 from .models import Complaint, SlaPolicy
@@ -35,7 +37,12 @@ DEFAULTS = {
 
 
 def policy_for(priority: str, channel: str) -> Policy:
-    rows = {row.channel: row for row in SlaPolicy.objects.filter(Q(channel="") | Q(channel=channel), priority=priority)}
+    rows = configcache.cached(
+        ("sla_policy", priority, channel),
+        lambda: {
+            row.channel: row for row in SlaPolicy.objects.filter(Q(channel="") | Q(channel=channel), priority=priority)
+        },
+    )
     row = rows.get(channel) or rows.get("")
     if row is None:
         return DEFAULTS[Priority(priority)]

@@ -10,8 +10,22 @@ log = logging.getLogger("complaintdesk.tasks")
 @task()
 def after_event(complaint_id: int, action: str) -> None:
     """The hook for side effects of a case event. Classification (intelligence), mail and webhooks
-    (feedback) subscribe here; the foundation only logs. Never carries secrets: ids only."""
+    (feedback) subscribe here. Never carries secrets: ids only."""
     log.info("complaint %s: %s", complaint_id, action)
+    if action == "receive":
+        add_search_words(complaint_id)
+
+
+def add_search_words(complaint_id: int) -> None:
+    """Add jieba's words to the search text, out of the request (intake indexes bigrams only)."""
+    from . import search
+    from .actions import search_parts
+    from .models import Complaint
+
+    complaint = Complaint.objects.filter(pk=complaint_id).first()
+    if complaint is not None:
+        text = search.index_text(*search_parts(complaint))
+        Complaint.objects.filter(pk=complaint_id).update(search_text=text)
 
 
 @task()

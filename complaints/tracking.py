@@ -4,7 +4,7 @@ zero-padded to six digits and simply longer past 999,999 in a day."""
 import secrets
 from datetime import datetime
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from core.secrets import hash_secret, verify_secret
@@ -17,7 +17,11 @@ def next_tracking_no(received_at: datetime) -> str:
     and PostgreSQL alike. Run it outside the case's transaction so the counter row is locked only for
     the statement (a number whose transaction later fails is skipped, never reused)."""
     day = timezone.localdate(received_at, timezone.get_default_timezone())
-    with connection.cursor() as cursor:
+    standalone = not connection.in_atomic_block
+    with transaction.atomic(), connection.cursor() as cursor:
+        if standalone and connection.vendor == "postgresql":
+            # No flush to disk of its own: the case's commit comes later in the WAL and flushes it.
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
         cursor.execute(
             "INSERT INTO complaints_trackingsequence (day, last) VALUES (%s, 1) "
             "ON CONFLICT (day) DO UPDATE SET last = complaints_trackingsequence.last + 1 RETURNING last",

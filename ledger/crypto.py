@@ -14,7 +14,9 @@ _cache: dict[str, AESGCM | None] = {}
 
 
 def new_subject_key() -> SubjectKey:
-    return SubjectKey.objects.create(key=AESGCM.generate_key(bit_length=256))
+    key = SubjectKey.objects.create(key=AESGCM.generate_key(bit_length=256))
+    _cache[str(key.pk)] = AESGCM(bytes(key.key))  # the first event encrypts with it at once
+    return key
 
 
 def _cipher(key_id: str) -> AESGCM | None:
