@@ -289,9 +289,7 @@ def classify(
                 sla.set_ack_clock(c)
                 c.ack_warned_at = paused_ack if paused_ack and paused_ack <= c.ack_warn_at else None
             elif c.accepted_at and not c.regulator_due_at:
-                paused_at = c.sla_paused_at
-                sla.start_resolution_clock(c, c.accepted_at)
-                c.sla_paused_at = paused_at
+                sla.recompute_resolution_clock(c)
 
     return _run(complaint, actor, "classify", change, expected_version=expected_version)
 

@@ -140,6 +140,10 @@ class Complaint(models.Model):
     resolution_due_at = models.DateTimeField(_("办结时限"), null=True, blank=True, db_index=True)
     resolution_warn_at = models.DateTimeField(null=True, blank=True)
     sla_paused_at = models.DateTimeField(null=True, blank=True)
+    # Where the running resolution clock started (acceptance, or the reopening) and the working
+    # seconds it has stood still since, so that a new priority recomputes the deadline exactly.
+    resolution_clock_start = models.DateTimeField(null=True, blank=True)
+    sla_paused_seconds = models.PositiveBigIntegerField(default=0)
     # Stamped once by the SLA tick, so a warning or a breach is acted on exactly once.
     ack_warned_at = models.DateTimeField(null=True, blank=True)
     ack_breached_at = models.DateTimeField(null=True, blank=True)

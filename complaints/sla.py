@@ -60,12 +60,28 @@ def start_resolution_clock(complaint: Complaint, start: datetime) -> None:
     policy = policy_for(complaint.priority, complaint.channel)
     due = complaint.regulator_due_at or calendar.add_working_days(start, policy.resolution_working_days)
     span = calendar.working_seconds_between(start, due)
+    complaint.resolution_clock_start = start
+    complaint.sla_paused_seconds = 0
     complaint.resolution_due_at = due
-    warn = calendar.add_working_seconds(start, span * float(policy.warn_ratio))
-    complaint.resolution_warn_at = min(warn, due)  # a due date already past (a regulator's) warns no later
+    # Capped at the deadline: a regulator's due date may already have passed.
+    complaint.resolution_warn_at = min(calendar.add_working_seconds(start, span * float(policy.warn_ratio)), due)
     complaint.resolution_warned_at = None
     complaint.resolution_breached_at = None
     complaint.sla_paused_at = None
+
+
+def recompute_resolution_clock(complaint: Complaint) -> None:
+    """After a priority change: the new policy from the same start, plus the time already paused."""
+    start = complaint.resolution_clock_start or complaint.accepted_at
+    if start is None:
+        return
+    paused_since, paused_total = complaint.sla_paused_at, complaint.sla_paused_seconds
+    start_resolution_clock(complaint, start)
+    if paused_total:
+        complaint.resolution_due_at = calendar.add_working_seconds(complaint.resolution_due_at, paused_total)
+        complaint.resolution_warn_at = calendar.add_working_seconds(complaint.resolution_warn_at, paused_total)
+    complaint.sla_paused_seconds = paused_total
+    complaint.sla_paused_at = paused_since
 
 
 def pause(complaint: Complaint, now: datetime) -> None:
@@ -74,14 +90,15 @@ def pause(complaint: Complaint, now: datetime) -> None:
 
 
 def resume(complaint: Complaint, now: datetime) -> None:
-    """Move the deadlines on by the working time the clock stood still."""
+    """Move the deadlines on by the working time the clock stood still (whole seconds)."""
     if complaint.sla_paused_at is None:
         return
-    paused = calendar.working_seconds_between(complaint.sla_paused_at, now)
+    paused = round(calendar.working_seconds_between(complaint.sla_paused_at, now))
     if complaint.resolution_due_at is not None and paused > 0:
         complaint.resolution_due_at = calendar.add_working_seconds(complaint.resolution_due_at, paused)
         if complaint.resolution_warn_at is not None and complaint.resolution_warned_at is None:
             complaint.resolution_warn_at = calendar.add_working_seconds(complaint.resolution_warn_at, paused)
+        complaint.sla_paused_seconds += paused
     complaint.sla_paused_at = None
 
 

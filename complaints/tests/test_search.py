@@ -63,3 +63,13 @@ def test_list_query_count_does_not_grow_with_the_page(cast, api_as, body):
     with CaptureQueriesContext(connection) as large:
         agent.get("/complaints", limit=13)
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_sqlite_search_triggers_survive_the_migrations(db):
+    # SQLite drops a table's triggers when a migration rebuilds it; each such migration re-creates them.
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'complaints_complaint'")
+        names = {row[0] for row in cursor.fetchall()}
+    assert names == {"complaints_fts_ai", "complaints_fts_ad", "complaints_fts_au"}

@@ -384,11 +384,6 @@ def test_state_and_state_filter_agree_at_the_boundaries(desk):
     assert sla.state(cases["accepted"], eod(2026, 10, 15) + timedelta(microseconds=1)) == SlaState.BREACHED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="actions.classify restarts the resolution clock from accepted_at and drops the time already "
-    "paused (nothing records the accumulated pause); reported to the lead",
-)
 def test_reprioritising_after_a_pause_keeps_the_paused_time(desk):
     c = desk.in_progress(at(2026, 3, 2, 10))  # P3 due Wed 3-11
     c = desk.act(at(2026, 3, 3, 10), "wait_for_consumer", c, message="请提供发票照片")
@@ -414,11 +409,6 @@ def test_a_reopened_case_gets_a_new_clock_from_the_reopening(desk):
     assert sla.state(c, at(2026, 3, 20, 11)) == SlaState.ON_TRACK
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="actions.classify restarts the resolution clock from accepted_at, also for a reopened case "
-    "whose clock reopen started at the reopening, so the case is at once breached; reported to the lead",
-)
 def test_reprioritising_a_reopened_case_counts_from_the_reopening(desk):
     c = _closed_and_reopened(desk)
     c = desk.act(at(2026, 3, 20, 11), "classify", c, priority="P2")
