@@ -9,12 +9,14 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from .models import Checkpoint, LedgerEvent
+from .models import Checkpoint, LedgerEvent, SealedHead
 
 GENESIS = "0" * 64
 # Events younger than this are left to the next checkpoint: a transaction that took its id earlier
 # may not have committed yet.
 CHECKPOINT_SETTLE = timedelta(seconds=5)
+# How far before the previous checkpoint each round looks again for events that committed late.
+RESCAN = timedelta(minutes=10)
 
 
 def canonical(payload: dict[str, Any]) -> bytes:
@@ -86,42 +88,53 @@ def checkpoint_hash(cp: Checkpoint) -> str:
 
 
 def seal(now: datetime | None = None, settle: timedelta | None = None) -> Checkpoint | None:
-    """Write a checkpoint naming the head of every case chain that moved since the previous one.
-    `settle` overrides CHECKPOINT_SETTLE (an operator sealing everything now passes timedelta(0))."""
+    """Write a checkpoint naming the head of every case chain that moved since it was last sealed.
+    `settle` overrides CHECKPOINT_SETTLE (an operator sealing everything now passes timedelta(0)).
+
+    Events are found by time, not by id: an id taken early may commit late. Each round looks back
+    RESCAN before the previous checkpoint, and SealedHead says which heads are sealed already."""
     now = now or timezone.now()
     settle = CHECKPOINT_SETTLE if settle is None else settle
     with transaction.atomic():
         last = Checkpoint.objects.select_for_update().order_by("-seq").first()
-        start = last.last_event_id if last else 0
-        upto = LedgerEvent.objects.filter(id__gt=start, created_at__lte=now - settle).aggregate(m=Max("id"))["m"]
-        if upto is None:
-            return None
-        moved = (
-            LedgerEvent.objects.filter(id__gt=start, id__lte=upto)
-            .values("complaint_id")
-            .annotate(head=Max("seq"))
-            .order_by("complaint_id")
-        )
-        heads_seq = {row["complaint_id"]: row["head"] for row in moved}
-        hashes = {}
-        case_ids = list(heads_seq)
+        events = LedgerEvent.objects.filter(created_at__lte=now - settle)
+        if last is not None:
+            events = events.filter(created_at__gt=last.created_at - RESCAN)
+        moved = {
+            row["complaint_id"]: (row["head"], row["top"])
+            for row in events.values("complaint_id").annotate(head=Max("seq"), top=Max("id")).order_by()
+        }
+        heads: list[list[Any]] = []
+        top_id = last.last_event_id if last else 0
+        case_ids = sorted(moved)
         for i in range(0, len(case_ids), 500):
             batch = case_ids[i : i + 500]
-            for cid, seq, h in LedgerEvent.objects.filter(complaint_id__in=batch).values_list(
-                "complaint_id", "seq", "hash"
-            ):
-                if heads_seq[cid] == seq:
-                    hashes[cid] = h
-        heads = [[cid, heads_seq[cid], hashes[cid]] for cid in case_ids]
+            sealed = dict(SealedHead.objects.filter(complaint_id__in=batch).values_list("complaint_id", "seq"))
+            due = {cid: moved[cid][0] for cid in batch if moved[cid][0] > sealed.get(cid, 0)}
+            if not due:
+                continue
+            hashes = {
+                (cid, seq): h
+                for cid, seq, h in LedgerEvent.objects.filter(
+                    complaint_id__in=list(due), seq__in=set(due.values())
+                ).values_list("complaint_id", "seq", "hash")
+            }
+            for cid, seq in sorted(due.items()):
+                heads.append([cid, seq, hashes[(cid, seq)]])
+                top_id = max(top_id, moved[cid][1])
+        if not heads:
+            return None
         cp = Checkpoint(
             seq=(last.seq + 1) if last else 1,
             created_at=now,
-            last_event_id=upto,
+            last_event_id=top_id,
             heads=heads,
             prev_hash=last.hash if last else GENESIS,
         )
         cp.hash = checkpoint_hash(cp)
         cp.save(force_insert=True)
+        for cid, seq, _hash in heads:
+            SealedHead.objects.update_or_create(complaint_id=cid, defaults={"seq": seq})
         return cp
 
 

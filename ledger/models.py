@@ -38,7 +38,7 @@ class LedgerEvent(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["complaint", "seq"], name="ledger_event_case_seq")]
-        indexes = [models.Index(fields=["complaint", "seq"])]
+        indexes = [models.Index(fields=["complaint", "seq"]), models.Index(fields=["created_at"])]
 
     def __str__(self) -> str:
         return f"{self.complaint_id}#{self.seq} {self.action}"
@@ -59,3 +59,10 @@ class Checkpoint(models.Model):
 
     def __str__(self) -> str:
         return f"checkpoint {self.seq} {self.hash[:12]}"
+
+
+class SealedHead(models.Model):
+    """The last sequence of each case chain that a checkpoint has sealed."""
+
+    complaint = models.OneToOneField("complaints.Complaint", on_delete=models.PROTECT, primary_key=True)
+    seq = models.PositiveIntegerField()
