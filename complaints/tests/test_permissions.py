@@ -108,7 +108,7 @@ def test_admin_with_a_case_role_sees_cases(org, cast, body):
 MATRIX = {
     "accept": {"agent": True, "supervisor": True, "quality_agent": False, "legal": False, "manager": False},
     "reject": {"agent": True, "supervisor": True, "quality_agent": False, "legal": False},
-    "escalate": {"agent": True, "supervisor": True, "legal": True, "handler": False},
+    "escalate": {"agent": True, "supervisor": True, "legal": False, "handler": False},  # legal: not visible
     "de_escalate": {"agent": False, "supervisor": True, "legal": False},
 }
 

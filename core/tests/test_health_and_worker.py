@@ -1,0 +1,56 @@
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
+
+from complaints import actions
+from complaints.intake import IntakeData, check_intake
+from complaints.ledgering import Actor
+from complaints.models import Complaint
+from core import scheduler
+from core.models import WorkerHeartbeat
+
+
+def test_healthz_answers_while_the_process_is_up(db):
+    assert Client().get("/healthz").json() == {"status": "ok"}
+
+
+def test_readyz_needs_a_recent_worker(db):
+    response = Client().get("/readyz")
+    assert response.status_code == 503 and response.json()["checks"]["worker"] == "never seen"
+    scheduler.heartbeat("test-worker")
+    response = Client().get("/readyz")
+    assert response.status_code == 200 and response.json()["checks"] == {"database": "ok", "worker": "ok"}
+    WorkerHeartbeat.objects.update(seen_at=timezone.now() - timedelta(minutes=10))
+    assert Client().get("/readyz").status_code == 503
+
+
+def test_openapi_document_is_served(db):
+    spec = Client().get("/api/v1/openapi.json").json()
+    assert spec["openapi"].startswith("3.")
+    assert "/api/v1/complaints" in spec["paths"] and "/api/v1/public/complaints/{tracking_no}" in spec["paths"]
+    assert "post" in spec["paths"]["/api/v1/complaints"] and "get" in spec["paths"]["/api/v1/complaints"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_database_worker_runs_the_tasks_of_an_intake(org, body, settings):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    complaint, _ = actions.submit(check_intake(IntakeData(**body()), staff=False), actor=Actor.consumer())
+    assert complaint.search_text.count(" ") > 0
+    task = DBTaskResult.objects.get()
+    assert task.status == "READY" and task.args_kwargs["args"] == [complaint.pk, "receive"]
+    call_command("db_worker", batch=True, startup_delay=False)
+    task.refresh_from_db()
+    assert task.status == "SUCCESSFUL"
+    # The worker added jieba's words (3+ characters) to the search text.
+    assert "电热水壶" in Complaint.objects.get(pk=complaint.pk).search_text.split()
+
+
+def test_scheduler_round_runs_every_job_and_beats(db):
+    results = scheduler.run_once("round")
+    assert set(results) == {"sla_tick", "ledger_checkpoint", "purge_idempotency", "purge_rate_counters"}
+    assert WorkerHeartbeat.objects.filter(name="round").exists()
