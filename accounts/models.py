@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .choices import OrgUnitKind, Role
 
@@ -21,7 +22,7 @@ class Department(models.Model):
 
     class Meta:
         verbose_name = _("部门")
-        verbose_name_plural = _("部门")
+        verbose_name_plural = pgettext_lazy("plural", "部门")
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -42,7 +43,7 @@ class OrgUnit(models.Model):
 
     class Meta:
         verbose_name = _("组织单元")
-        verbose_name_plural = _("组织单元")
+        verbose_name_plural = pgettext_lazy("plural", "组织单元")
         ordering = ["path"]
 
     def __str__(self) -> str:
@@ -81,7 +82,7 @@ class User(AbstractUser):
 
     class Meta:
         verbose_name = _("员工")
-        verbose_name_plural = _("员工")
+        verbose_name_plural = pgettext_lazy("plural", "员工")
 
     def public_name(self) -> str:
         return self.given_name or self.first_name or _("经办人")
@@ -97,7 +98,7 @@ class Membership(models.Model):
 
     class Meta:
         verbose_name = _("角色分配")
-        verbose_name_plural = _("角色分配")
+        verbose_name_plural = pgettext_lazy("plural", "角色分配")
         constraints = [
             models.UniqueConstraint(fields=["user", "role", "department", "org_unit"], name="membership_unique")
         ]
@@ -125,7 +126,7 @@ class ApiToken(models.Model):
 
     class Meta:
         verbose_name = _("API 令牌")
-        verbose_name_plural = _("API 令牌")
+        verbose_name_plural = pgettext_lazy("plural", "API 令牌")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"

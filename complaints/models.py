@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .choices import (
     Channel,
@@ -34,7 +35,7 @@ class Category(models.Model):
 
     class Meta:
         verbose_name = _("投诉分类")
-        verbose_name_plural = _("投诉分类")
+        verbose_name_plural = pgettext_lazy("plural", "投诉分类")
         ordering = ["order", "id"]
 
     def __str__(self) -> str:
@@ -56,7 +57,7 @@ class Complaint(models.Model):
     tracking_no = models.CharField(_("投诉编号"), max_length=24, unique=True)
     access_code_hash = models.CharField(max_length=100, editable=False)
     channel = models.CharField(_("渠道"), max_length=30, choices=Channel.choices, default=Channel.WEB)
-    received_at = models.DateTimeField(_("受理时间"), default=timezone.now, db_index=True)
+    received_at = models.DateTimeField(_("登记时间"), default=timezone.now, db_index=True)
     language = models.CharField(_("语言"), max_length=10, default="zh-hans")
     is_demo = models.BooleanField(default=False, editable=False)
     # Incremented by every action; staff writes carry it (If-Match) so a stale write changes nothing.
@@ -173,7 +174,7 @@ class Complaint(models.Model):
 
     class Meta:
         verbose_name = _("投诉")
-        verbose_name_plural = _("投诉")
+        verbose_name_plural = pgettext_lazy("plural", "投诉")
         indexes = [
             models.Index(fields=["department", "status"]),
             models.Index(fields=["owner", "status"]),
@@ -223,7 +224,7 @@ class SlaPolicy(models.Model):
 
     class Meta:
         verbose_name = _("SLA 策略")
-        verbose_name_plural = _("SLA 策略")
+        verbose_name_plural = pgettext_lazy("plural", "SLA 策略")
         constraints = [models.UniqueConstraint(fields=["priority", "channel"], name="sla_policy_priority_channel")]
 
     def __str__(self) -> str:
@@ -239,7 +240,7 @@ class CalendarYear(models.Model):
 
     class Meta:
         verbose_name = _("日历年度")
-        verbose_name_plural = _("日历年度")
+        verbose_name_plural = pgettext_lazy("plural", "日历年度")
 
     def __str__(self) -> str:
         return str(self.year)
@@ -257,7 +258,7 @@ class CalendarDay(models.Model):
 
     class Meta:
         verbose_name = _("日历日")
-        verbose_name_plural = _("日历日")
+        verbose_name_plural = pgettext_lazy("plural", "日历日")
         ordering = ["date"]
 
     def __str__(self) -> str:
@@ -283,7 +284,7 @@ class RoutingRule(models.Model):
 
     class Meta:
         verbose_name = _("分派规则")
-        verbose_name_plural = _("分派规则")
+        verbose_name_plural = pgettext_lazy("plural", "分派规则")
         ordering = ["order", "id"]
 
     def __str__(self) -> str:

@@ -1,6 +1,7 @@
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Region(models.Model):
@@ -13,7 +14,7 @@ class Region(models.Model):
 
     class Meta:
         verbose_name = _("行政区划")
-        verbose_name_plural = _("行政区划")
+        verbose_name_plural = pgettext_lazy("plural", "行政区划")
         ordering = ["code"]
 
     def __str__(self) -> str:

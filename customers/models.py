@@ -3,6 +3,7 @@
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Customer(models.Model):
@@ -19,7 +20,7 @@ class Customer(models.Model):
 
     class Meta:
         verbose_name = _("客户")
-        verbose_name_plural = _("客户")
+        verbose_name_plural = pgettext_lazy("plural", "客户")
 
     def __str__(self) -> str:
         return self.name or self.phone or self.email or f"#{self.pk}"
