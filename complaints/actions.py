@@ -34,7 +34,7 @@ from .choices import (
 )
 from .intake import IntakeData
 from .ledgering import Actor, record, snapshot
-from .models import Category, Complaint, ComplaintMessage
+from .models import CaseShare, Category, Complaint, ComplaintMessage
 from .tracking import hash_access_code, new_access_code, next_tracking_no
 from .transitions import FROM_STATES, allowed_actions, may
 
@@ -619,6 +619,27 @@ def add_note(
         return {"note" if internal else "public_note": text}
 
     return _run(complaint, actor, "add_note", change, expected_version=expected_version)
+
+
+def check_share_target(complaint: Complaint, user: User) -> None:
+    if not user.is_active or not Membership.objects.filter(user=user, role=Role.LEGAL_PR).exists():
+        raise ValidationError("user", _("只能共享给在职的法务/公关人员。"))
+    if CaseShare.objects.filter(complaint=complaint, user=user).exists():
+        raise ValidationError("user", _("已与此人共享。"))
+
+
+def share(
+    complaint: Complaint, *, actor: Actor, user: User, note: str = "", expected_version: int | None = None
+) -> Complaint:
+    """Share a case with a legal/PR user (DESIGN §1: legal/PR see the cases shared with them)."""
+
+    def change(c: Complaint, now: datetime) -> dict[str, Any]:
+        check_share_target(c, user)
+        CaseShare.objects.create(complaint=c, user=user, shared_by=actor.user)
+        _notify([user], c, "shared", _("投诉 %(no)s 已与您共享。") % {"no": c.tracking_no})
+        return {"_data": {"with": user.get_username()}, "note": note}
+
+    return _run(complaint, actor, "share", change, expected_version=expected_version)
 
 
 # --- notifications (in-app; mail comes with the feedback issue) ---------------------------------

@@ -435,6 +435,19 @@ def add_note(request: HttpRequest, tracking_no: str, payload: StaffNoteIn) -> Ht
     return _act(request, tracking_no, payload, "add_note", text=payload.text, internal=payload.internal)
 
 
+class ShareIn(Versioned):
+    user: str = Field(max_length=150)
+    note: str = Field("", max_length=2000)
+
+
+@router.post("/complaints/{tracking_no}/share", summary="Share the case with a legal/PR user")
+def share(request: HttpRequest, tracking_no: str, payload: ShareIn) -> HttpResponse:
+    target = User.objects.filter(username=payload.user, is_active=True).first()
+    if target is None:
+        raise ValidationError("user", _("用户不存在：%(name)s") % {"name": payload.user})
+    return _act(request, tracking_no, payload, "share", user=target, note=payload.note)
+
+
 @router.get("/notifications", summary="Your in-app notifications")
 def notifications(request: HttpRequest, unread: bool = False) -> list[dict[str, Any]]:
     user = _user(request)

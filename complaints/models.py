@@ -206,6 +206,18 @@ class ComplaintMessage(models.Model):
         ordering = ["created_at", "id"]
 
 
+class CaseShare(models.Model):
+    """A case shared with a legal/PR user, who then sees it whatever its level or flags."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="shares")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="shared_complaints")
+    shared_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["complaint", "user"], name="case_share_unique")]
+
+
 class TrackingSequence(models.Model):
     """The last tracking-number sequence used on each day (organisation time zone)."""
 

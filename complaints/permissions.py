@@ -80,7 +80,11 @@ class Principal:
             )
             or (
                 Role.LEGAL_PR in self.roles
-                and (complaint.escalation_level == EscalationLevel.CRISIS or complaint.risk_legal_media_safety)
+                and (
+                    complaint.escalation_level == EscalationLevel.CRISIS
+                    or complaint.risk_legal_media_safety
+                    or complaint.shares.filter(user_id=self.user.pk).exists()
+                )
             )
         )
 
@@ -99,6 +103,7 @@ class Principal:
             query |= Q(org_unit__path__startswith=path)
         if Role.LEGAL_PR in self.roles:
             query |= Q(escalation_level=EscalationLevel.CRISIS) | Q(risk_legal_media_safety=True)
+            query |= Q(shares__user_id=uid)
         return query
 
 
@@ -143,6 +148,8 @@ def staff_may(user: User, complaint, action: str) -> bool:  # type: ignore[no-un
         return supervises if complaint.appealed else (agent_here or owner or supervises)
     if action in {"assign", "archive", "de_escalate"}:
         return supervises
+    if action == "share":
+        return owner or supervises
     if action in {"route_external", "record_external_outcome"}:
         return owner or supervises or legal
     if action == "escalate":

@@ -29,6 +29,7 @@ FROM_STATES: dict[str, frozenset[str]] = {
     "escalate": OPEN_STATES,
     "de_escalate": OPEN_STATES,
     "add_note": frozenset(set(Status) - {S.ARCHIVED}),
+    "share": frozenset(set(Status) - {S.ARCHIVED}),
 }
 
 # What the consumer may do with tracking number + access code.

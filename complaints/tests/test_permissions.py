@@ -157,3 +157,20 @@ def test_consumer_view_hides_internal_notes_and_staff_names(cast, api_as, body):
     assert "此人曾多次投诉" not in text
     assert "supervisor" not in text and "agent" not in text.replace("allowed_actions", "")
     assert view.json()["handler"] in {"王女士", "李先生"}
+
+
+def test_legal_sees_cases_shared_with_them(cast, api_as, body):
+    case = new_case(body)
+    assert case.tracking_no not in visible(cast.legal)
+    supervisor = api_as(cast.supervisor)
+    etag = supervisor.get(f"/complaints/{case.tracking_no}")["ETag"]
+    refused = supervisor.post(f"/complaints/{case.tracking_no}/share", {"user": "agent2"}, headers={"If-Match": etag})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "user"
+    shared = supervisor.post(f"/complaints/{case.tracking_no}/share", {"user": "legal"}, headers={"If-Match": etag})
+    assert shared.status_code == 200, shared.content
+    assert case.tracking_no in visible(cast.legal)
+    assert api_as(cast.legal).get(f"/complaints/{case.tracking_no}").status_code == 200
+    assert (
+        api_as(cast.agent).post(f"/complaints/{case.tracking_no}/share", {"user": "legal", "version": 2}).status_code
+        == 403
+    )

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
 from complaints import actions
 from complaints.choices import Status
 from complaints.intake import IntakeData, check_intake
@@ -40,6 +41,7 @@ ARGS = {
     "escalate": {"reason": "情绪激动"},
     "de_escalate": {"reason": "已安抚"},
     "add_note": {"text": "备注"},
+    "share": {},
 }
 ACTION_FUNCTIONS = {"add_note": actions.add_note}
 
@@ -89,6 +91,8 @@ def attempt(complaint: Complaint, actor: Actor, action: str) -> str:
     kwargs = dict(ARGS[action])
     if action == "assign":
         kwargs["owner"] = None
+    if action == "share":
+        kwargs["user"] = User.objects.get(username="legal")
     try:
         with transaction.atomic():
             function(complaint, actor=actor, **kwargs)
