@@ -92,7 +92,7 @@ def instrument() -> None:
     timed(customer_actions, "new_subject_key", "    subject key insert")
     timed(routing, "default_department", "  default department")
     timed(sla, "set_ack_clock", "  SLA ack clock (policy query)")
-    timed(actions, "_refresh_search", "  search text")
+    timed(search, "index_text", "  search text")
     timed(search, "_segment", "    jieba segmentation")
     timed(IntakeData, "model_fields_for_complaint", "  model_dump for complaint")
     timed(actions, "record", "  ledger record")
@@ -101,7 +101,7 @@ def instrument() -> None:
     timed(chain, "append", "    chain.append")
     timed(chain, "event_hash", "      event hash (canonical JSON + SHA-256)")
     timed(actions, "_after_commit", "  on_commit registration")
-    timed(django_tasks_db.backend.DatabaseBackend, "enqueue", "task enqueue (after commit, own commit)")
+    timed(django_tasks_db.backend.DatabaseBackend, "enqueue", "task enqueue (in the case transaction)")
     timed(db_base.BaseDatabaseWrapper, "commit", "transaction commit")
     timed(Model, "save", "Model.save (complaint, ledger event, ...)")
     _ = jieba, crypto

@@ -173,3 +173,9 @@ def test_fifty_parallel_intakes_get_fifty_distinct_tracking_numbers(org, body):
     assert Complaint.objects.count() == 50
     sequences = sorted(int(n.split("-")[1]) for n in numbers)
     assert sequences == list(range(1, 51))
+
+
+def test_control_characters_are_refused_but_line_breaks_kept(cast, body):
+    errors = fields(post(body(description="商品有问题\x00\x1b[31m")))
+    assert "description" in errors
+    assert post(body(description="第一行\n第二行\t缩进")).status_code == 201
