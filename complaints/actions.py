@@ -757,13 +757,35 @@ def sla_tick(now: datetime | None = None) -> dict[str, int]:
         counts["resolution_breach"] += _system_event(c, "sla_breach", breach("resolution"), now)
     cutoff = now - timedelta(days=settings.COMPLAINTDESK_ARCHIVE_AFTER_DAYS)
     for c in Complaint.objects.filter(status=Status.CLOSED, closed_at__lte=cutoff).only("pk")[:5000]:
-        archive(c, actor=Actor.system())
+        try:
+            archive(c, actor=Actor.system())
+        except TransitionNotAllowed:
+            continue  # another worker's tick (or a person) got there first
         counts["archived"] += 1
     for c in Complaint.objects.filter(
         status__in=[Status.ACCEPTED, Status.REOPENED], owner__isnull=True, department__isnull=False
     ).select_related("department")[:500]:
         owner = routing.pick_owner(c.department, now)
-        if owner is not None:
-            assign(c, actor=Actor.system(), department=c.department, owner=owner)
+        if owner is not None and _auto_assign(c, owner):
             counts["assigned"] += 1
     return counts
+
+
+def _auto_assign(complaint: Complaint, owner: User) -> bool:
+    """Give an unowned case to an agent who came on shift; skipped if someone assigned it meanwhile."""
+
+    class _Taken(Exception):
+        pass
+
+    def change(c: Complaint, now: datetime) -> dict[str, Any]:
+        if c.owner_id is not None:
+            raise _Taken
+        c.owner = owner
+        _notify([owner], c, "assigned", _("投诉 %(no)s 已分派给您。") % {"no": c.tracking_no})
+        return {"_data": {"automatic": True}}
+
+    try:
+        _run(complaint, Actor.system(), "assign", change)
+    except (_Taken, TransitionNotAllowed):
+        return False
+    return True

@@ -177,6 +177,7 @@ def _consumer_labels() -> dict[str, str]:
         "close": _("已结案并书面答复"),
         "reopen": _("投诉已重开"),
         "archive": _("已归档"),
+        "add_note": _("处理进展"),
     }
 
 
@@ -184,6 +185,9 @@ def consumer_timeline(c: Complaint) -> list[dict[str, Any]]:
     labels = _consumer_labels()
     entries = []
     for event in LedgerEvent.objects.filter(complaint=c, action__in=list(labels)).order_by("seq"):
+        if event.action == "add_note":
+            if "public_note" not in event.data:
+                continue  # internal notes never reach the consumer
         entries.append(
             {
                 "at": _iso(event.created_at),

@@ -89,7 +89,12 @@ def file_complaint(request: HttpRequest, payload: IntakeData) -> Any:
                 )
                 response["Retry-After"] = "1"
                 return response
-            response = json_response(idempotency.unseal(key, earlier.response), status=earlier.status_code)
+            original = idempotency.unseal(key, earlier.response)
+            if original is None:  # sealed under an earlier SECRET_KEY
+                return json_response(
+                    {"error": "idempotency_expired", "message": _("无法重放原响应，请使用新的幂等键。")}, status=409
+                )
+            response = json_response(original, status=earlier.status_code)
             response["Idempotent-Replayed"] = "true"
             return response
     try:

@@ -8,6 +8,7 @@ import os
 from datetime import timedelta
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -28,9 +29,13 @@ def seal(key: str, body: dict[str, Any]) -> str:
     return base64.b64encode(nonce + _cipher(key).encrypt(nonce, json.dumps(body).encode(), None)).decode()
 
 
-def unseal(key: str, sealed: str) -> dict[str, Any]:
+def unseal(key: str, sealed: str) -> dict[str, Any] | None:
+    """The original response, or None when it cannot be opened (SECRET_KEY rotated since)."""
     raw = base64.b64decode(sealed)
-    return json.loads(_cipher(key).decrypt(raw[:12], raw[12:], None))
+    try:
+        return json.loads(_cipher(key).decrypt(raw[:12], raw[12:], None))
+    except InvalidTag:
+        return None
 
 
 def body_hash(raw: bytes) -> str:

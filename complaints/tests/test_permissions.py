@@ -157,6 +157,10 @@ def test_consumer_view_hides_internal_notes_and_staff_names(cast, api_as, body):
     assert "此人曾多次投诉" not in text
     assert "supervisor" not in text and "agent" not in text.replace("allowed_actions", "")
     assert view.json()["handler"] in {"王女士", "李先生"}
+    actions.add_note(case, actor=Actor.staff(cast.supervisor), text="您的退款已提交财务审批。", internal=False)
+    view = api_as().get(f"/public/complaints/{case.tracking_no}", headers={"X-Access-Code": response["access_code"]})
+    messages = [entry["message"] for entry in view.json()["timeline"] if entry["event"] == "add_note"]
+    assert messages == ["您的退款已提交财务审批。"]
 
 
 def test_legal_sees_cases_shared_with_them(cast, api_as, body):

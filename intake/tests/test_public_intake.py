@@ -179,3 +179,11 @@ def test_control_characters_are_refused_but_line_breaks_kept(cast, body):
     errors = fields(post(body(description="商品有问题\x00\x1b[31m")))
     assert "description" in errors
     assert post(body(description="第一行\n第二行\t缩进")).status_code == 201
+
+
+def test_a_replay_sealed_under_an_old_secret_key_is_refused_cleanly(cast, body, settings):
+    assert post(body(), headers={"Idempotency-Key": "rotate-1"}).status_code == 201
+    settings.SECRET_KEY = "another-secret-key-after-rotation-0123456789"
+    replay = post(body(), headers={"Idempotency-Key": "rotate-1"})
+    assert replay.status_code == 409 and replay.json()["error"] == "idempotency_expired"
+    assert Complaint.objects.count() == 1
