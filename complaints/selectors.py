@@ -1,6 +1,7 @@
 """Reads that more than one view needs: the case as staff and consumers see it, the timeline, lists."""
 
 import base64
+import re
 from datetime import datetime
 from typing import Any
 
@@ -15,12 +16,29 @@ from ledger.models import LedgerEvent
 
 from . import calendar, search, sla
 from .choices import Status
-from .ledgering import Actor
+from .ledgering import PERSONAL_FIELDS, Actor
 from .models import Complaint
 from .permissions import Principal
 from .transitions import allowed_actions
 
-PERSONAL_MASK = {"complainant_name", "complainant_phone", "complainant_email", "complainant_address"}
+# Free text keeps its words for analysis but loses contact details written into it; identifiers and
+# contact fields are masked whole. Names written in free text are not detected (a known limit).
+_FREE_TEXT = {"title", "description", "description_excerpt", "reject_reason", "appeal_reason", "refusal_reason",
+              "proposal_text", "outcome_note", "withdrawn_reason", "reply_text"}
+_CONTACT_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\+?\d[\d -]{5,}\d")
+
+
+def mask_for_analyst(data: dict[str, Any]) -> dict[str, Any]:
+    for field, value in data.items():
+        if not isinstance(value, str) or not value:
+            continue
+        if field in _FREE_TEXT:
+            data[field] = _CONTACT_IN_TEXT.sub("***", value)
+        elif field in PERSONAL_FIELDS:
+            data[field] = mask(field, value)
+    if "customer_id" in data:
+        data["customer_id"] = None  # would link one person's cases together
+    return data
 
 
 def mask(field: str, value: str) -> str:
@@ -55,7 +73,7 @@ def sla_block(c: Complaint, now: datetime | None = None) -> dict[str, Any]:
 
 
 def staff_view(c: Complaint, user: User, *, detail: bool = True) -> dict[str, Any]:
-    masked = Principal.of(user).masked
+    masked = Principal.of(user).masked_for(c)
     data: dict[str, Any] = {
         "tracking_no": c.tracking_no,
         "version": c.version,
@@ -75,17 +93,14 @@ def staff_view(c: Complaint, user: User, *, detail: bool = True) -> dict[str, An
         "risk_flags": c.risk_flags,
     }
     for field in ("complainant_name", "complainant_phone", "complainant_email"):
-        value = getattr(c, field)
-        data[field] = mask(field, value) if masked else value
+        data[field] = getattr(c, field)
     if not detail:
         data["description_excerpt"] = c.description[:120]
-        return data
+        return mask_for_analyst(data) if masked else data
     data.update(
         {
             "anonymous": c.anonymous,
-            "complainant_address": mask("complainant_address", c.complainant_address)
-            if masked
-            else c.complainant_address,
+            "complainant_address": c.complainant_address,
             "preferred_contact": c.preferred_contact,
             "customer_id": c.customer_id,
             "org_unit": c.org_unit_id,
@@ -129,7 +144,7 @@ def staff_view(c: Complaint, user: User, *, detail: bool = True) -> dict[str, An
             "allowed_actions": allowed_actions(c, Actor.staff(user)),
         }
     )
-    return data
+    return mask_for_analyst(data) if masked else data
 
 
 def _plain(value: Any) -> Any:
@@ -138,7 +153,7 @@ def _plain(value: Any) -> Any:
 
 
 def staff_timeline(c: Complaint, user: User) -> list[dict[str, Any]]:
-    masked = Principal.of(user).masked
+    masked = Principal.of(user).masked_for(c)
     entries = []
     for event in LedgerEvent.objects.filter(complaint=c).order_by("seq"):
         entry: dict[str, Any] = {

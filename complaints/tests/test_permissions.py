@@ -178,3 +178,58 @@ def test_legal_sees_cases_shared_with_them(cast, api_as, body):
         api_as(cast.agent).post(f"/complaints/{case.tracking_no}/share", {"user": "legal", "version": 2}).status_code
         == 403
     )
+
+
+def test_a_read_only_role_does_not_widen_what_a_writer_may_change(org, cast, api_as, body):
+    case = new_case(body)  # in 客服中心
+    legal_auditor = make_user("legal_auditor", (Role.LEGAL_PR, None), (Role.AUDITOR, None))
+    handler_auditor = make_user("handler_auditor", (Role.DEPARTMENT_HANDLER, org.quality), (Role.AUDITOR, None))
+    for user in (legal_auditor, handler_auditor):
+        client = api_as(user)
+        assert client.get(f"/complaints/{case.tracking_no}").status_code == 200  # the auditor reads
+        for action, payload in (("escalate", {"reason": "越权升级"}), ("notes", {"text": "越权备注"})):
+            response = client.post(f"/complaints/{case.tracking_no}/{action}", {**payload, "version": 1})
+            assert response.status_code == 403, (user, action)
+
+
+def test_an_analyst_with_another_role_sees_masked_data_outside_that_role(org, cast, api_as, body):
+    case = new_case(body, description="电话13912345678，邮箱 li.si@example.com，家住某小区。")
+    analyst_handler = make_user("analyst_handler", (Role.ANALYST, None), (Role.DEPARTMENT_HANDLER, org.quality))
+    data = api_as(analyst_handler).get(f"/complaints/{case.tracking_no}").json()
+    assert data["complainant_name"] == "张*"
+    assert "13912345678" not in data["description"] and "li.si@example.com" not in data["description"]
+    assert "家住某小区" in data["description"]
+    assert data["customer_id"] is None and data["order_no"] in ("", "***")
+    moved = actions.accept(case, actor=Actor.staff(cast.supervisor))
+    actions.assign(moved, actor=Actor.staff(cast.supervisor), department=org.quality)
+    data = api_as(analyst_handler).get(f"/complaints/{case.tracking_no}").json()
+    assert data["complainant_name"] == "张三"  # now inside their department's scope
+
+
+def test_a_case_shared_with_two_people_is_listed_once(org, cast, api_as, body):
+    case = new_case(body)
+    legal2 = make_user("legal2", (Role.LEGAL_PR, None))
+    case = actions.share(case, actor=Actor.staff(cast.supervisor), user=cast.legal)
+    actions.share(case, actor=Actor.staff(cast.supervisor), user=legal2)
+    for _ in range(3):
+        case = actions.escalate(Complaint.objects.get(pk=case.pk), actor=Actor.staff(cast.supervisor), reason="危机")
+    items = api_as(cast.legal).get("/complaints").json()["items"]
+    assert [c["tracking_no"] for c in items] == [case.tracking_no]
+
+
+def test_scope_rule_in_memory_matches_the_query(org, cast, body):
+    from complaints.permissions import Principal
+
+    cases = [new_case(body), new_case(body, org_unit=org.store_sz.pk), new_case(body, org_unit=org.store_bj.pk)]
+    cases.append(
+        actions.assign(
+            actions.accept(new_case(body), actor=Actor.staff(cast.supervisor)),
+            actor=Actor.staff(cast.supervisor),
+            department=org.quality,
+        )
+    )
+    for persona in ("agent", "supervisor", "quality_agent", "handler", "legal", "manager", "analyst", "outsider"):
+        principal = Principal.of(getattr(cast, persona))
+        by_query = set(Complaint.objects.filter(principal.scope_q()).values_list("pk", flat=True))
+        in_memory = {c.pk for c in Complaint.objects.select_related("org_unit") if principal.in_scope(c)}
+        assert by_query == in_memory, persona
