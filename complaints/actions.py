@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from accounts.choices import Role
 from accounts.models import Department, Membership, Notification, User
@@ -66,6 +67,7 @@ def _set_flags(complaint: Complaint, flags: list[str]) -> None:
 # --- intake -------------------------------------------------------------------------------------
 
 
+@sensitive_variables("access_code")
 def submit(
     data: IntakeData,
     *,

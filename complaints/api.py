@@ -3,6 +3,7 @@
 Writes carry the case version, as `If-Match: "<version>"` or a `version` field; a stale write gets
 412 (If-Match) or 409 (version field) and changes nothing."""
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -270,11 +271,29 @@ def _categories(category: str | None, subcategory: str) -> tuple[Category | None
     return cat, sub
 
 
-def _act(request: HttpRequest, tracking_no: str, payload: Versioned, action: str, **kwargs: Any) -> HttpResponse:
+def _category_kwargs(category: str | None, subcategory: str) -> dict[str, Any]:
+    cat, sub = _categories(category, subcategory)
+    return {"category": cat, "subcategory": sub}
+
+
+def _act(
+    request: HttpRequest,
+    tracking_no: str,
+    payload: Versioned,
+    action: str,
+    prepare: Callable[[], dict[str, Any]] | None = None,
+    **kwargs: Any,
+) -> HttpResponse:
+    """Parse → check access → act. `prepare` resolves names (users, departments, categories) only
+    after the access check, so that nothing about them leaks to someone without the right."""
     user = _user(request)
     complaint = get_complaint_for_user(user, tracking_no, write=True)
+    actor = Actor.staff(user)
+    actions.check_may(complaint, actor, action)
     expected = _expected_version(request, payload.version)
-    updated = getattr(actions, action)(complaint, actor=Actor.staff(user), expected_version=expected, **kwargs)
+    if prepare is not None:
+        kwargs.update(prepare())
+    updated = getattr(actions, action)(complaint, actor=actor, expected_version=expected, **kwargs)
     # The actor may no longer see the case (reassigned away): answer with what was done.
     if not Complaint.objects.visible_to(user).filter(pk=updated.pk).exists():
         return json_response({"tracking_no": updated.tracking_no, "status": updated.status, "version": updated.version})
@@ -283,16 +302,14 @@ def _act(request: HttpRequest, tracking_no: str, payload: Versioned, action: str
 
 @router.post("/complaints/{tracking_no}/accept", summary="Accept (初步判断): classify, prioritise, route")
 def accept(request: HttpRequest, tracking_no: str, payload: AcceptIn) -> HttpResponse:
-    cat, sub = _categories(payload.category, payload.subcategory)
     return _act(
         request,
         tracking_no,
         payload,
         "accept",
+        prepare=lambda: _category_kwargs(payload.category, payload.subcategory),
         priority=payload.priority,
         severity=payload.severity,
-        category=cat,
-        subcategory=sub,
         note=payload.note,
     )
 
@@ -304,16 +321,19 @@ def reject(request: HttpRequest, tracking_no: str, payload: ReasonIn) -> HttpRes
 
 @router.post("/complaints/{tracking_no}/classify", summary="Change classification and priority")
 def classify(request: HttpRequest, tracking_no: str, payload: ClassifyIn) -> HttpResponse:
-    cat, sub = _categories(payload.category, payload.subcategory) if payload.category is not None else (None, None)
+    def prepare() -> dict[str, Any]:
+        if payload.category is None:
+            return {"category": None, "subcategory": None}
+        return _category_kwargs(payload.category, payload.subcategory)
+
     return _act(
         request,
         tracking_no,
         payload,
         "classify",
+        prepare=prepare,
         priority=payload.priority,
         severity=payload.severity,
-        category=cat,
-        subcategory=sub,
         nature=payload.nature,
         complainant_type=payload.complainant_type,
         risk_flags=payload.risk_flags,
@@ -322,17 +342,20 @@ def classify(request: HttpRequest, tracking_no: str, payload: ClassifyIn) -> Htt
 
 @router.post("/complaints/{tracking_no}/assign", summary="Assign or reassign department and owner")
 def assign(request: HttpRequest, tracking_no: str, payload: AssignIn) -> HttpResponse:
-    department = None
-    if payload.department:
-        department = Department.objects.filter(code=payload.department).first()
-        if department is None:
-            raise ValidationError("department", _("部门不存在：%(code)s") % {"code": payload.department})
-    owner = None
-    if payload.owner:
-        owner = User.objects.filter(username=payload.owner, is_active=True).first()
-        if owner is None:
-            raise ValidationError("owner", _("用户不存在：%(name)s") % {"name": payload.owner})
-    return _act(request, tracking_no, payload, "assign", department=department, owner=owner, note=payload.note)
+    def prepare() -> dict[str, Any]:
+        department = None
+        if payload.department:
+            department = Department.objects.filter(code=payload.department).first()
+            if department is None:
+                raise ValidationError("department", _("部门不存在：%(code)s") % {"code": payload.department})
+        owner = None
+        if payload.owner:
+            owner = User.objects.filter(username=payload.owner, is_active=True).first()
+            if owner is None:
+                raise ValidationError("owner", _("用户不存在：%(name)s") % {"name": payload.owner})
+        return {"department": department, "owner": owner}
+
+    return _act(request, tracking_no, payload, "assign", prepare=prepare, note=payload.note)
 
 
 @router.post("/complaints/{tracking_no}/start", summary="Start work")
@@ -442,10 +465,13 @@ class ShareIn(Versioned):
 
 @router.post("/complaints/{tracking_no}/share", summary="Share the case with a legal/PR user")
 def share(request: HttpRequest, tracking_no: str, payload: ShareIn) -> HttpResponse:
-    target = User.objects.filter(username=payload.user, is_active=True).first()
-    if target is None:
-        raise ValidationError("user", _("用户不存在：%(name)s") % {"name": payload.user})
-    return _act(request, tracking_no, payload, "share", user=target, note=payload.note)
+    def prepare() -> dict[str, Any]:
+        target = User.objects.filter(username=payload.user, is_active=True).first()
+        if target is None:
+            raise ValidationError("user", _("用户不存在：%(name)s") % {"name": payload.user})
+        return {"user": target}
+
+    return _act(request, tracking_no, payload, "share", prepare=prepare, note=payload.note)
 
 
 @router.get("/notifications", summary="Your in-app notifications")

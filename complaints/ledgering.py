@@ -12,7 +12,9 @@ from ledger.crypto import decrypt, encrypt
 from .models import Complaint
 
 # Every field whose value the ledger replay must reproduce; everything but derived data.
-_NOT_LEDGERED = {"id", "search_text", "version", "risk_legal_media_safety"}
+# The access-code verifier stays out too: the ledger is append-only and copied elsewhere, and a copy
+# of a fast hash of a 60-bit code is an offline guessing target.
+_NOT_LEDGERED = {"id", "search_text", "version", "risk_legal_media_safety", "access_code_hash"}
 LEDGERED_FIELDS: list[models.Field] = [f for f in Complaint._meta.concrete_fields if f.name not in _NOT_LEDGERED]
 LEDGERED_NAMES = [f.attname for f in LEDGERED_FIELDS]
 _BY_ATTNAME = {f.attname: f for f in LEDGERED_FIELDS}

@@ -23,8 +23,18 @@ from .transitions import allowed_actions
 
 # Free text keeps its words for analysis but loses contact details written into it; identifiers and
 # contact fields are masked whole. Names written in free text are not detected (a known limit).
-_FREE_TEXT = {"title", "description", "description_excerpt", "reject_reason", "appeal_reason", "refusal_reason",
-              "proposal_text", "outcome_note", "withdrawn_reason", "reply_text"}
+_FREE_TEXT = {
+    "title",
+    "description",
+    "description_excerpt",
+    "reject_reason",
+    "appeal_reason",
+    "refusal_reason",
+    "proposal_text",
+    "outcome_note",
+    "withdrawn_reason",
+    "reply_text",
+}
 _CONTACT_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\+?\d[\d -]{5,}\d")
 
 

@@ -5,6 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 from ninja import Router, Schema
 from pydantic import ConfigDict, Field
 
@@ -121,6 +122,7 @@ class ConsumerReason(Schema):
     reason: str = Field(min_length=1, max_length=2_000)
 
 
+@sensitive_variables("code")
 def _own_case(request: HttpRequest, tracking_no: str) -> Complaint:
     """The consumer's case; a wrong code and an unknown number answer alike (no oracle)."""
     ratelimit.hit("public", request, settings.COMPLAINTDESK_PUBLIC_RATE_PER_MINUTE)

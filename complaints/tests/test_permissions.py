@@ -233,3 +233,12 @@ def test_scope_rule_in_memory_matches_the_query(org, cast, body):
         by_query = set(Complaint.objects.filter(principal.scope_q()).values_list("pk", flat=True))
         in_memory = {c.pk for c in Complaint.objects.select_related("org_unit") if principal.in_scope(c)}
         assert by_query == in_memory, persona
+
+
+def test_names_are_resolved_only_after_the_access_check(cast, api_as, body):
+    case = new_case(body)
+    for username in ("nobody-here", "agent2"):
+        response = api_as(cast.analyst).post(
+            f"/complaints/{case.tracking_no}/assign", {"owner": username, "version": 1}
+        )
+        assert response.status_code == 403  # the same answer whether the user exists or not

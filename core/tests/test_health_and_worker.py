@@ -54,3 +54,12 @@ def test_scheduler_round_runs_every_job_and_beats(db):
     results = scheduler.run_once("round")
     assert set(results) == {"sla_tick", "ledger_checkpoint", "purge_idempotency", "purge_rate_counters"}
     assert WorkerHeartbeat.objects.filter(name="round").exists()
+
+
+def test_error_reports_hide_access_codes_and_tokens(rf):
+    from core.reporting import ReporterFilter
+
+    request = rf.get("/", HTTP_X_ACCESS_CODE="ABCDEFGH2345", HTTP_AUTHORIZATION="Bearer cd_x", HTTP_IDEMPOTENCY_KEY="k")
+    meta = ReporterFilter().get_safe_request_meta(request)
+    assert meta["HTTP_X_ACCESS_CODE"] == meta["HTTP_AUTHORIZATION"] == meta["HTTP_IDEMPOTENCY_KEY"]
+    assert "ABCDEFGH2345" not in str(meta)
