@@ -3,8 +3,8 @@
 Writes carry the case version, as `If-Match: "<version>"` or a `version` field; a stale write gets
 412 (If-Match) or 409 (version field) and changes nothing."""
 
+import re
 from collections.abc import Callable
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +19,7 @@ from accounts.choices import CASE_ROLES
 from accounts.models import ApiToken, Department, Notification, User, hash_token
 from core.errors import ValidationError
 from core.http import json_response
+from core.validation import BoundedDatetime, CleanText
 
 from . import actions
 from .choices import (
@@ -77,10 +78,10 @@ def _user(request: HttpRequest) -> User:
 def _expected_version(request: HttpRequest, version: int | None) -> int:
     header = request.headers.get("If-Match", "").strip()
     if header:
-        raw = header.removeprefix("W/").strip('"')
-        if not raw.isdigit():
+        match = re.fullmatch(r'(?:W/)?"?([0-9]{1,9})"?', header)
+        if match is None:
             raise ValidationError("If-Match", _('应为 ETag，例如 "3"。'))
-        return int(raw)
+        return int(match.group(1))
     if version is None:
         raise ValidationError("version", _("写操作须带上投诉的版本号（If-Match 请求头或 version 字段）。"))
     return version
@@ -104,15 +105,15 @@ class ListFilters(Schema):
     model_config = ConfigDict(extra="forbid")
     state: list[Status] = []
     priority: list[Priority] = []
-    category: list[str] = []
-    department: list[str] = []
-    owner: list[str] = []
+    category: list[CleanText] = []
+    department: list[CleanText] = []
+    owner: list[CleanText] = []
     channel: list[Channel] = []
     sla: SlaState | None = None
-    received_from: datetime | None = None
-    received_to: datetime | None = None
-    q: str = Field("", max_length=200)
-    cursor: str = ""
+    received_from: BoundedDatetime | None = None
+    received_to: BoundedDatetime | None = None
+    q: CleanText = Field("", max_length=200)
+    cursor: CleanText = ""
     limit: int = Field(50, ge=1, le=200)
 
 
@@ -190,68 +191,68 @@ class Versioned(Schema):
 class AcceptIn(Versioned):
     priority: Priority | None = None
     severity: Severity | None = None
-    category: str = ""
-    subcategory: str = ""
-    note: str = Field("", max_length=2000)
+    category: CleanText = ""
+    subcategory: CleanText = ""
+    note: CleanText = Field("", max_length=2000)
 
 
 class ReasonIn(Versioned):
-    reason: str = Field(max_length=2000)
+    reason: CleanText = Field(max_length=2000)
 
 
 class NoteIn(Versioned):
-    note: str = Field("", max_length=2000)
+    note: CleanText = Field("", max_length=2000)
 
 
 class ClassifyIn(Versioned):
     priority: Priority | None = None
     severity: Severity | None = None
-    category: str | None = None
-    subcategory: str = ""
+    category: CleanText | None = None
+    subcategory: CleanText = ""
     nature: Nature | None = None
     complainant_type: ComplainantType | None = None
     risk_flags: list[RiskFlag] | None = None
 
 
 class AssignIn(Versioned):
-    department: str = ""
-    owner: str = ""
-    note: str = Field("", max_length=2000)
+    department: CleanText = ""
+    owner: CleanText = ""
+    note: CleanText = Field("", max_length=2000)
 
 
 class RequestIn(Versioned):
-    request: str = Field(max_length=5000)
+    request: CleanText = Field(max_length=5000)
 
 
 class ProposalIn(Versioned):
-    text: str = Field(max_length=10_000)
+    text: CleanText = Field(max_length=10_000)
     amount: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
 
 
 class ResolveIn(Versioned):
     outcome: Outcome
-    note: str = Field(max_length=10_000)
+    note: CleanText = Field(max_length=10_000)
     open_routes: list[ExternalRoute] = []
 
 
 class ExternalIn(Versioned):
     route: ExternalRoute
-    reference: str = Field("", max_length=100)
-    due_at: datetime | None = None
-    note: str = Field("", max_length=2000)
+    reference: CleanText = Field("", max_length=100)
+    due_at: BoundedDatetime | None = None
+    note: CleanText = Field("", max_length=2000)
 
 
 class ExternalOutcomeIn(Versioned):
     resolved: bool
-    note: str = Field(max_length=10_000)
+    note: CleanText = Field(max_length=10_000)
 
 
 class CloseIn(Versioned):
-    reply_text: str = Field("", max_length=20_000)
+    reply_text: CleanText = Field("", max_length=20_000)
 
 
 class StaffNoteIn(Versioned):
-    text: str = Field(max_length=10_000)
+    text: CleanText = Field(max_length=10_000)
     internal: bool = True
 
 
@@ -459,8 +460,8 @@ def add_note(request: HttpRequest, tracking_no: str, payload: StaffNoteIn) -> Ht
 
 
 class ShareIn(Versioned):
-    user: str = Field(max_length=150)
-    note: str = Field("", max_length=2000)
+    user: CleanText = Field(max_length=150)
+    note: CleanText = Field("", max_length=2000)
 
 
 @router.post("/complaints/{tracking_no}/share", summary="Share the case with a legal/PR user")

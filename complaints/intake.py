@@ -1,7 +1,6 @@
 """What a complaint is made of at intake, validated: types and limits here (pydantic), then what needs
 the database (regions, taxonomy, org units) in `check_intake`."""
 
-import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
@@ -9,6 +8,7 @@ from typing import Annotated, Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -23,17 +23,21 @@ from accounts.models import OrgUnit
 from core import configcache
 from core.errors import ValidationError
 from core.regions import check_region
+from core.validation import BoundedDate, BoundedDatetime, no_control
 from customers.normalise import normalise_email, normalise_phone
 
 from .choices import Channel, PreferredContact, Priority, Remedy, RiskFlag, Severity
 from .models import Category
 
 DESCRIPTION_MAX = 10_000
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _text(max_length: int, min_length: int = 0) -> Any:
-    return Annotated[str, StringConstraints(strip_whitespace=True, max_length=max_length, min_length=min_length)]
+    return Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, max_length=max_length, min_length=min_length),
+        AfterValidator(no_control),
+    ]
 
 
 Money = Annotated[Decimal, Field(ge=0, le=Decimal("999999999999.99"), max_digits=14, decimal_places=2)]
@@ -59,13 +63,13 @@ class IntakeData(BaseModel):
     product_model: _text(100) = ""  # type: ignore[valid-type]
     product_batch: _text(100) = ""  # type: ignore[valid-type]
     order_no: _text(64) = ""  # type: ignore[valid-type]
-    purchase_date: date | None = None
+    purchase_date: BoundedDate | None = None
     amount_paid: Money | None = None
     staff_involved: _text(200) = ""  # type: ignore[valid-type]
     # content
     title: _text(200) = ""  # type: ignore[valid-type]
     description: _text(DESCRIPTION_MAX, 5)  # type: ignore[valid-type]
-    occurred_at: datetime | None = None
+    occurred_at: BoundedDatetime | None = None
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = "CN"
     province_code: RegionCode = ""
     city_code: RegionCode = ""
@@ -85,7 +89,7 @@ class IntakeData(BaseModel):
     priority: Priority = Priority.P3
     severity: Severity = Severity.GENERAL
     risk_flags: Annotated[list[RiskFlag], Field(max_length=7)] = []
-    regulator_due_at: datetime | None = None
+    regulator_due_at: BoundedDatetime | None = None
 
     @field_validator("complainant_phone")
     @classmethod
@@ -126,13 +130,6 @@ class IntakeData(BaseModel):
     def _date_not_future(cls, value: date | None) -> date | None:
         if value is not None and value > timezone.localdate() + timedelta(days=1):
             raise PydanticCustomError("future", "must not be in the future")
-        return value
-
-    @field_validator("description", "title", "complainant_name", "complainant_address")
-    @classmethod
-    def _no_control_characters(cls, value: str) -> str:
-        if _CONTROL.search(value):
-            raise PydanticCustomError("control_characters", "contains control characters")
         return value
 
     @model_validator(mode="after")

@@ -13,6 +13,7 @@ from django.http import Http404
 
 from accounts.choices import WRITER_ROLES, Role
 from accounts.models import User
+from core.validation import TRACKING_NO
 
 from .choices import EscalationLevel
 
@@ -128,6 +129,8 @@ def get_complaint_for_user(user: User, tracking_no: str, *, write: bool = False,
     a read-only user gets PermissionDenied."""
     from .models import Complaint
 
+    if not TRACKING_NO.fullmatch(tracking_no):
+        raise Http404("complaint not found")
     queryset = Complaint.objects.visible_to(user)
     if for_update:
         queryset = queryset.select_for_update()

@@ -57,6 +57,7 @@ def _messages() -> dict[str, str]:
         "phone_invalid": _("电话号码无效。"),
         "email_invalid": _("电子邮箱地址无效。"),
         "future": _("不能晚于当前时间。"),
+        "date_range": _("年份应在 1900 到 2100 之间。"),
         "control_characters": _("含有不允许的控制字符。"),
         "contact_required": _("请留下电话、电子邮箱或地址，或选择匿名投诉。"),
     }
@@ -147,4 +148,7 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if exc.status_code == 400 and "parse request body" in str(exc):
+            errors = [{"field": "__all__", "code": "json_invalid", "message": _messages()["json_invalid"]}]
+            return api.create_response(request, {"errors": errors}, status=422)
         return api.create_response(request, {"error": "http_error", "message": str(exc)}, status=exc.status_code)

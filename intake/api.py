@@ -18,6 +18,7 @@ from complaints.tracking import check_access_code
 from core import ratelimit
 from core.errors import ValidationError
 from core.http import json_response
+from core.validation import CONTROL, TRACKING_NO, CleanText
 
 from . import idempotency
 
@@ -78,6 +79,8 @@ def file_complaint(request: HttpRequest, payload: IntakeData) -> Any:
     key = request.headers.get("Idempotency-Key", "").strip()
     if len(key) > 200:
         raise ValidationError("Idempotency-Key", _("过长：最多 200 个字符。"))
+    if CONTROL.search(key):
+        raise ValidationError("Idempotency-Key", _("含有不允许的控制字符。"))
     if key:
         digest = idempotency.body_hash(request.body)
         earlier = idempotency.claim(key, digest)
@@ -114,12 +117,12 @@ def file_complaint(request: HttpRequest, payload: IntakeData) -> Any:
 
 class ConsumerText(Schema):
     model_config = ConfigDict(extra="forbid")
-    text: str = Field(min_length=1, max_length=10_000)
+    text: CleanText = Field(min_length=1, max_length=10_000)
 
 
 class ConsumerReason(Schema):
     model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=2_000)
+    reason: CleanText = Field(min_length=1, max_length=2_000)
 
 
 @sensitive_variables("code")
@@ -127,6 +130,8 @@ def _own_case(request: HttpRequest, tracking_no: str) -> Complaint:
     """The consumer's case; a wrong code and an unknown number answer alike (no oracle)."""
     ratelimit.hit("public", request, settings.COMPLAINTDESK_PUBLIC_RATE_PER_MINUTE)
     code = request.headers.get("X-Access-Code", "")
+    if not TRACKING_NO.fullmatch(tracking_no) or CONTROL.search(code):
+        raise Http404
     complaint = Complaint.objects.select_related("owner").filter(tracking_no=tracking_no).first()
     if complaint is None or not code or not check_access_code(code, complaint.access_code_hash):
         raise Http404
