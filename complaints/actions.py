@@ -37,7 +37,7 @@ from .intake import IntakeData
 from .ledgering import Actor, record, snapshot
 from .models import CaseShare, Category, Complaint, ComplaintMessage
 from .tracking import hash_access_code, new_access_code, next_tracking_no
-from .transitions import FROM_STATES, allowed_actions, may
+from .transitions import FROM_STATES, allowed_actions, guard, may
 
 __all__ = ["Actor", "submit"]
 
@@ -122,6 +122,9 @@ def check_version(complaint: Complaint, expected_version: int | None) -> None:
 def check_may(complaint: Complaint, actor: Actor, action: str) -> None:
     if complaint.status not in FROM_STATES[action]:
         raise TransitionNotAllowed(action, complaint.status, allowed_actions(complaint, actor))
+    reason = guard(complaint, action)
+    if reason is not None:
+        raise TransitionNotAllowed(action, complaint.status, allowed_actions(complaint, actor), reason)
     if not may(actor, complaint, action):
         raise PermissionDenied(
             _("您的角色不能对该投诉执行“%(action)s”。可执行的操作：%(allowed)s")
@@ -149,7 +152,7 @@ def _run(
         locked.version += 1
         after = snapshot(locked)
         fields = [name for name in after if after[name] != before[name]]
-        locked.save(update_fields=[*fields, "version", "search_text", "risk_legal_media_safety"])
+        locked.save(update_fields=[*fields, "version", "risk_legal_media_safety"])
         record(locked, action=action, actor=actor, before=before, data=data, private=private)
         _after_commit(locked, action)
     return locked
@@ -287,11 +290,9 @@ def classify(
             c.sentiment = sentiment
         if c.priority != old_priority:
             if c.status == Status.NEW:
-                paused_ack = c.ack_warned_at
-                sla.set_ack_clock(c)
-                c.ack_warned_at = paused_ack if paused_ack and paused_ack <= c.ack_warn_at else None
+                sla.reprioritise_ack_clock(c, now)
             elif c.accepted_at and not c.regulator_due_at:
-                sla.recompute_resolution_clock(c)
+                sla.recompute_resolution_clock(c, now)
 
     return _run(complaint, actor, "classify", change, expected_version=expected_version)
 
@@ -449,6 +450,8 @@ def resolve(
         raise ValidationError("open_routes", _("最终决定必须告知投诉人仍可选择的外部途径。"))
 
     def change(c: Complaint, now: datetime) -> None:
+        if outcome == Outcome.FINAL_DECISION and not c.refusal_reason:
+            raise ValidationError("outcome", _("最终决定只能在投诉人拒绝处理方案之后作出。"))
         c.status = Status.RESOLVED
         c.outcome = outcome
         c.outcome_note = note
@@ -558,6 +561,9 @@ def reopen(complaint: Complaint, *, actor: Actor, reason: str, expected_version:
         c.status = Status.REOPENED
         c.reopen_count += 1
         c.outcome = ""
+        c.outcome_note = ""
+        c.open_routes = []
+        c.reply_text = ""  # the next closing needs a new reply
         c.resolved_at = None
         c.closed_at = None
         c.regulator_due_at = None

@@ -255,8 +255,6 @@ def consumer_view(c: Complaint) -> dict[str, Any]:
             "amount": str(c.proposal_amount) if c.proposal_amount is not None else None,
             "proposed_at": _iso(c.proposed_at),
         }
-    if "appeal" in data["allowed_actions"] and c.appealed:
-        data["allowed_actions"].remove("appeal")
     return data
 
 

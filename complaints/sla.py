@@ -56,6 +56,24 @@ def set_ack_clock(complaint: Complaint) -> None:
     complaint.ack_warn_at = complaint.received_at + span * float(policy.warn_ratio)
 
 
+def reprioritise_ack_clock(complaint: Complaint, now: datetime) -> None:
+    """A new priority before acknowledgement. The clock counts from receipt, but a case marked P1
+    later gets its 2 hours from the marking ("2 hours once a complaint is marked P1"), and never
+    more than it had."""
+    previous_due = complaint.ack_due_at
+    set_ack_clock(complaint)
+    policy = policy_for(complaint.priority, complaint.channel)
+    span = timedelta(hours=policy.ack_hours)
+    if complaint.ack_due_at < now:
+        due = now + span if previous_due is None else min(previous_due, now + span)
+        complaint.ack_due_at = due
+        complaint.ack_warn_at = due - span * (1 - float(policy.warn_ratio))
+    if complaint.ack_due_at > now:
+        complaint.ack_breached_at = None
+    if complaint.ack_warn_at > now:
+        complaint.ack_warned_at = None
+
+
 def start_resolution_clock(complaint: Complaint, start: datetime) -> None:
     policy = policy_for(complaint.priority, complaint.channel)
     due = complaint.regulator_due_at or calendar.add_working_days(start, policy.resolution_working_days)
@@ -70,18 +88,25 @@ def start_resolution_clock(complaint: Complaint, start: datetime) -> None:
     complaint.sla_paused_at = None
 
 
-def recompute_resolution_clock(complaint: Complaint) -> None:
-    """After a priority change: the new policy from the same start, plus the time already paused."""
+def recompute_resolution_clock(complaint: Complaint, now: datetime) -> None:
+    """After a priority change: the new policy from the same start, plus the time already paused.
+    A warning or breach already acted on stays acted on while the new deadline has passed too, so a
+    priority change never escalates the case a second time for the same lateness."""
     start = complaint.resolution_clock_start or complaint.accepted_at
     if start is None:
         return
     paused_since, paused_total = complaint.sla_paused_at, complaint.sla_paused_seconds
+    warned, breached = complaint.resolution_warned_at, complaint.resolution_breached_at
     start_resolution_clock(complaint, start)
     if paused_total:
         complaint.resolution_due_at = calendar.add_working_seconds(complaint.resolution_due_at, paused_total)
         complaint.resolution_warn_at = calendar.add_working_seconds(complaint.resolution_warn_at, paused_total)
     complaint.sla_paused_seconds = paused_total
     complaint.sla_paused_at = paused_since
+    if warned is not None and complaint.resolution_warn_at <= now:
+        complaint.resolution_warned_at = warned
+    if breached is not None and complaint.resolution_due_at < now:
+        complaint.resolution_breached_at = breached
 
 
 def pause(complaint: Complaint, now: datetime) -> None:

@@ -51,8 +51,27 @@ def may(actor: Any, complaint: Any, action: str) -> bool:
     return staff_may(actor.user, complaint, action)
 
 
+def guard(complaint: Any, action: str) -> str | None:
+    """Why an action the state allows is still closed for this case (None when it is open)."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    if action == "appeal" and complaint.appealed:
+        return _("不予受理只能申诉一次。")
+    if action == "reopen":
+        days = settings.COMPLAINTDESK_REOPEN_WINDOW_DAYS
+        if complaint.closed_at is None or timezone.now() - complaint.closed_at > timedelta(days=days):
+            return _("结案已超过 %(days)d 天，不能重开。") % {"days": days}
+    return None
+
+
 def allowed_actions(complaint: Any, actor: Any) -> list[str]:
     """The actions this actor may take on the case in its current state."""
     return sorted(
-        action for action, states in FROM_STATES.items() if complaint.status in states and may(actor, complaint, action)
+        action
+        for action, states in FROM_STATES.items()
+        if complaint.status in states and guard(complaint, action) is None and may(actor, complaint, action)
     )

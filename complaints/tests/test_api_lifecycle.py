@@ -60,7 +60,9 @@ def test_complaint_goes_from_receipt_to_archive(cast, api_as, body):
     assert view["status"] == "reopened"
     act(owner, tn, "start")
     act(owner, tn, "resolve", {"outcome": "executed", "note": "已再次退款，银行流水已确认。"})
-    act(owner, tn, "close")
+    error = act(owner, tn, "close", {}, expect=422)  # the reply before reopening does not count again
+    assert error["errors"][0]["field"] == "reply_text"
+    act(owner, tn, "close", {"reply_text": "您好，已再次退款，请查收。"})
     archived = act(supervisor, tn, "archive")
     assert archived["status"] == "archived"
     assert act(supervisor, tn, "notes", {"text": "x"}, expect=409)["allowed_actions"] == []
@@ -94,6 +96,16 @@ def test_final_decision_names_the_external_routes(cast, api_as, body):
     act(api_as(cast.agent), tn, "accept", {})
     supervisor = api_as(cast.supervisor)
     act(supervisor, tn, "start")
+    error = act(
+        supervisor,
+        tn,
+        "resolve",
+        {"outcome": "final_decision", "note": "经调查不予赔偿。", "open_routes": ["mediation"]},
+        expect=422,
+    )
+    assert error["errors"][0]["field"] == "outcome"  # only after the consumer refused a proposal
+    act(supervisor, tn, "propose", {"text": "赠送50元优惠券。"})
+    consumer(api_as, receipt, "refuse-proposal", {"reason": "不接受优惠券"})
     error = act(supervisor, tn, "resolve", {"outcome": "final_decision", "note": "经调查不予赔偿。"}, expect=422)
     assert error["errors"][0]["field"] == "open_routes"
     resolved = act(
