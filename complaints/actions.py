@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
@@ -18,7 +19,7 @@ from accounts.choices import Role
 from accounts.models import Department, Membership, Notification, User
 from core.errors import TransitionNotAllowed, ValidationError, VersionConflict
 from customers.actions import match_or_create_customer
-from ledger.crypto import new_subject_key
+from ledger.crypto import new_subject_key, usable
 
 from . import routing, search, sla
 from .choices import (
@@ -74,6 +75,7 @@ def submit(
     actor: Actor,
     received_at: datetime | None = None,
     is_demo: bool = False,
+    also: Callable[[Complaint, str], None] | None = None,
 ) -> tuple[Complaint, str]:
     """Register a complaint (the receipt). Returns the case and its access code, shown only now."""
     received_at = received_at or _now()
@@ -103,6 +105,8 @@ def submit(
         complaint.search_text = search.index_text(*search_parts(complaint), words=False)
         complaint.save(force_insert=True)
         record(complaint, action="receive", actor=actor, before=None)
+        if also is not None:
+            also(complaint, access_code)  # in the same transaction (the idempotent receipt)
         _after_commit(complaint, "receive")
     return complaint, access_code
 
@@ -146,6 +150,9 @@ def _run(
         check_version(locked, expected_version)
         check_may(locked, actor, action)
         before = snapshot(locked)
+        if not usable(locked.subject_key_id):
+            # The person was erased: what is written about the case from now on gets a fresh key.
+            locked.subject_key = new_subject_key()
         now = _now()
         private = change(locked, now) or {}
         data = private.pop("_data", {})
@@ -239,10 +246,7 @@ def appeal(complaint: Complaint, *, actor: Actor, reason: str) -> Complaint:
         c.appealed = True
         c.appeal_reason = reason
         c.acknowledged_at = None
-        policy = sla.policy_for(c.priority, c.channel)
-        c.ack_due_at = now + timedelta(hours=policy.ack_hours)
-        c.ack_warn_at = now + timedelta(hours=policy.ack_hours) * float(policy.warn_ratio)
-        c.ack_warned_at = c.ack_breached_at = None
+        sla.restart_ack_clock(c, now)
         _notify(_supervisors(c), c, "appeal", _("投诉 %(no)s 的不予受理决定被申诉。") % {"no": c.tracking_no})
 
     return _run(complaint, actor, "appeal", change)
@@ -764,7 +768,11 @@ def sla_tick(now: datetime | None = None) -> dict[str, int]:
     for c in res.filter(resolution_breached_at__isnull=True, resolution_due_at__lt=now).only("pk")[:5000]:
         counts["resolution_breach"] += _system_event(c, "sla_breach", breach("resolution"), now)
     cutoff = now - timedelta(days=settings.COMPLAINTDESK_ARCHIVE_AFTER_DAYS)
-    for c in Complaint.objects.filter(status=Status.CLOSED, closed_at__lte=cutoff).only("pk")[:5000]:
+    old_enough = Q(status=Status.CLOSED, closed_at__lte=cutoff) | Q(
+        status=Status.REJECTED,
+        acknowledged_at__lte=min(cutoff, now - timedelta(days=settings.COMPLAINTDESK_APPEAL_WINDOW_DAYS)),
+    )
+    for c in Complaint.objects.filter(old_enough).only("pk")[:5000]:
         try:
             archive(c, actor=Actor.system())
         except TransitionNotAllowed:

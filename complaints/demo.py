@@ -1558,6 +1558,8 @@ class Planner:
                 steps = [*self.triage(spec), self.reject(spec)]
             else:
                 steps = [*self.withdrawable(spec), self.withdraw(spec)]
+            if way == "rejected":  # only after the appeal window (30 days) has passed
+                return [*steps, self.step("archive", "supervisor", 24 * 31, 24 * 40)]
             return [*steps, self.step("archive", "supervisor", 24 * 3, 24 * 30)]
         steps = self.accept(spec)
         if status == Status.ACCEPTED:

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -296,15 +295,3 @@ def filtered(queryset: QuerySet, filters: dict[str, Any]) -> QuerySet:
     if filters.get("q"):
         queryset = search.filter_text(queryset, filters["q"])
     return queryset
-
-
-def parse_when(value: str) -> datetime | None:
-    parsed = parse_datetime(value)
-    if parsed is None:
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            return None
-    if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed, timezone.get_default_timezone())
-    return parsed

@@ -56,6 +56,15 @@ def set_ack_clock(complaint: Complaint) -> None:
     complaint.ack_warn_at = complaint.received_at + span * float(policy.warn_ratio)
 
 
+def restart_ack_clock(complaint: Complaint, start: datetime) -> None:
+    """An appealed rejection is a new decision to make: the acknowledgement clock starts again."""
+    policy = policy_for(complaint.priority, complaint.channel)
+    span = timedelta(hours=policy.ack_hours)
+    complaint.ack_due_at = start + span
+    complaint.ack_warn_at = start + span * float(policy.warn_ratio)
+    complaint.ack_warned_at = complaint.ack_breached_at = None
+
+
 def reprioritise_ack_clock(complaint: Complaint, now: datetime) -> None:
     """A new priority before acknowledgement. The clock counts from receipt, but a case marked P1
     later gets its 2 hours from the marking ("2 hours once a complaint is marked P1"), and never

@@ -59,8 +59,19 @@ def guard(complaint: Any, action: str) -> str | None:
     from django.utils import timezone
     from django.utils.translation import gettext as _
 
+    appeal_days = settings.COMPLAINTDESK_APPEAL_WINDOW_DAYS
+    appeal_open = (
+        complaint.status == "rejected"
+        and not complaint.appealed
+        and complaint.acknowledged_at is not None
+        and timezone.now() - complaint.acknowledged_at <= timedelta(days=appeal_days)
+    )
     if action == "appeal" and complaint.appealed:
         return _("不予受理只能申诉一次。")
+    if action == "appeal" and not appeal_open:
+        return _("不予受理已超过 %(days)d 天，不能再申诉。") % {"days": appeal_days}
+    if action == "archive" and appeal_open:
+        return _("申诉期（%(days)d 天）内不能归档不予受理的投诉。") % {"days": appeal_days}
     if action == "reopen":
         days = settings.COMPLAINTDESK_REOPEN_WINDOW_DAYS
         if complaint.closed_at is None or timezone.now() - complaint.closed_at > timedelta(days=days):

@@ -13,7 +13,8 @@ def match_or_create_customer(*, name: str, phone: str, email: str, address: str 
             query |= Q(phone=phone)
         if email:
             query |= Q(email=email)
-        customer = Customer.objects.filter(query).order_by("id").first()
+        # An erased person (key destroyed) is never matched again: a new contact starts a new profile.
+        customer = Customer.objects.filter(query, subject_key__shredded_at__isnull=True).order_by("id").first()
         if customer is not None:
             changed = []
             for field, value in (("name", name), ("phone", phone), ("email", email), ("address", address)):

@@ -81,6 +81,7 @@ def file_complaint(request: HttpRequest, payload: IntakeData) -> Any:
         raise ValidationError("Idempotency-Key", _("过长：最多 200 个字符。"))
     if CONTROL.search(key):
         raise ValidationError("Idempotency-Key", _("含有不允许的控制字符。"))
+    ratelimit.hit("intake", request, settings.COMPLAINTDESK_INTAKE_RATE_PER_MINUTE)
     if key:
         digest = idempotency.body_hash(request.body)
         earlier = idempotency.claim(key, digest)
@@ -101,17 +102,20 @@ def file_complaint(request: HttpRequest, payload: IntakeData) -> Any:
             response = json_response(original, status=earlier.status_code)
             response["Idempotent-Replayed"] = "true"
             return response
+
+    def save_response(complaint: Complaint, access_code: str) -> None:
+        # In the case's own transaction: a receipt is stored exactly when the case exists.
+        if key:
+            idempotency.complete(key, 201, _receipt(complaint, access_code))
+
     try:
-        ratelimit.hit("intake", request, settings.COMPLAINTDESK_INTAKE_RATE_PER_MINUTE)
         check_intake(payload, staff=False)
-        complaint, access_code = actions.submit(payload, actor=Actor.consumer())
+        complaint, access_code = actions.submit(payload, actor=Actor.consumer(), also=save_response)
     except Exception:
         if key:
             idempotency.release(key)
         raise
     body = _receipt(complaint, access_code)
-    if key:
-        idempotency.complete(key, 201, body)
     return json_response(body, status=201)
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from .models import IdempotencyRecord
 
 PENDING = 0
+ABANDONED_AFTER = timedelta(minutes=2)
 
 
 def _cipher(key: str) -> AESGCM:
@@ -55,8 +56,11 @@ def claim(key: str, digest: str) -> IdempotencyRecord | None:
             existing = IdempotencyRecord.objects.filter(key=key).first()
             if existing is None:
                 continue
-            if existing.created_at < window_start:
-                existing.delete()
+            abandoned = existing.status_code == PENDING and existing.created_at < timezone.now() - ABANDONED_AFTER
+            if existing.created_at < window_start or abandoned:
+                # Expired, or a claim whose request died: its response is saved in the case's own
+                # transaction, so a claim still pending this long created nothing.
+                IdempotencyRecord.objects.filter(pk=existing.pk, status_code=existing.status_code).delete()
                 continue
             return existing
     return IdempotencyRecord.objects.filter(key=key).first()

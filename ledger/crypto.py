@@ -2,6 +2,7 @@
 
 import base64
 import os
+import time
 import uuid
 from typing import Any
 
@@ -10,26 +11,37 @@ from django.utils import timezone
 
 from .models import SubjectKey
 
-_cache: dict[str, AESGCM | None] = {}
+# key id -> (when loaded, cipher). Entries expire, so a key destroyed in another process stops
+# being used here within a minute.
+_CACHE_SECONDS = 60.0
+_cache: dict[str, tuple[float, AESGCM]] = {}
 
 
 def new_subject_key() -> SubjectKey:
     key = SubjectKey.objects.create(key=AESGCM.generate_key(bit_length=256))
-    _cache[str(key.pk)] = AESGCM(bytes(key.key))  # the first event encrypts with it at once
+    _cache[str(key.pk)] = (time.monotonic(), AESGCM(bytes(key.key)))  # the first event encrypts at once
     return key
 
 
 def _cipher(key_id: str) -> AESGCM | None:
-    cipher = _cache.get(key_id)
-    if cipher is None:
-        row = SubjectKey.objects.filter(pk=key_id).values_list("key", flat=True).first()
-        if not row:
-            return None
-        cipher = AESGCM(bytes(row))
-        if len(_cache) > 10_000:
-            _cache.clear()
-        _cache[key_id] = cipher
+    now = time.monotonic()
+    entry = _cache.get(key_id)
+    if entry is not None and now - entry[0] < _CACHE_SECONDS:
+        return entry[1]
+    row = SubjectKey.objects.filter(pk=key_id).values_list("key", flat=True).first()
+    if not row:
+        _cache.pop(key_id, None)
+        return None
+    cipher = AESGCM(bytes(row))
+    if len(_cache) > 10_000:
+        _cache.clear()
+    _cache[key_id] = (now, cipher)
     return cipher
+
+
+def usable(key_id: Any) -> bool:
+    """Whether personal data can still be encrypted with this key (False once shredded)."""
+    return _cipher(str(key_id)) is not None
 
 
 def encrypt(key: SubjectKey | uuid.UUID | str, value: Any) -> dict[str, str] | None:

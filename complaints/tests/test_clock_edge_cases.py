@@ -66,9 +66,21 @@ def test_reopen_is_not_offered_after_the_window(desk):
 
 def test_appeal_is_offered_once(desk):
     c = desk.act(at(2026, 3, 2, 11), "reject", desk.receive(at(2026, 3, 2, 10)), reason="不属于受理范围")
-    assert "appeal" in allowed_actions(c, Actor.consumer())
+    with time_machine.travel(at(2026, 3, 2, 11, 30), tick=False):
+        assert "appeal" in allowed_actions(c, Actor.consumer())
+        assert "archive" not in allowed_actions(c, Actor.staff(desk.cast.supervisor))  # appeal window open
     with time_machine.travel(at(2026, 3, 2, 12), tick=False):
         c = actions.appeal(c, actor=Actor.consumer(), reason="请重新审核")
     c = desk.act(at(2026, 3, 2, 13), "reject", c, reason="经复核仍不予受理")
-    assert "appeal" not in allowed_actions(c, Actor.consumer())
+    with time_machine.travel(at(2026, 3, 2, 14), tick=False):
+        assert "appeal" not in allowed_actions(c, Actor.consumer())
+        assert "archive" in allowed_actions(c, Actor.staff(desk.cast.supervisor))
     assert c.ack_due_at == at(2026, 3, 2, 12) + timedelta(hours=24)
+
+
+def test_a_rejection_can_be_appealed_only_within_the_window(desk):
+    c = desk.act(at(2026, 3, 2, 11), "reject", desk.receive(at(2026, 3, 2, 10)), reason="不属于受理范围")
+    with time_machine.travel(at(2026, 4, 2, 12), tick=False):
+        assert "appeal" not in allowed_actions(c, Actor.consumer())
+        with pytest.raises(TransitionNotAllowed):
+            actions.appeal(c, actor=Actor.consumer(), reason="请重新审核")

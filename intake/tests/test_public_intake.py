@@ -1,14 +1,19 @@
 """Public intake: bad input, idempotency, rate limits, escaping, concurrency."""
 
+import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from complaints.models import Complaint
 from customers.models import Customer
+from intake import idempotency
+from intake.models import IdempotencyRecord
 from ledger.models import LedgerEvent
 
 
@@ -187,3 +192,24 @@ def test_a_replay_sealed_under_an_old_secret_key_is_refused_cleanly(cast, body, 
     replay = post(body(), headers={"Idempotency-Key": "rotate-1"})
     assert replay.status_code == 409 and replay.json()["error"] == "idempotency_expired"
     assert Complaint.objects.count() == 1
+
+
+def test_a_claim_left_pending_by_a_dead_request_is_taken_over(cast, body):
+    payload = body()
+    raw = json.dumps(payload).encode()  # as the test client sends it
+    IdempotencyRecord.objects.create(key="dead-1", body_hash=idempotency.body_hash(raw), status_code=0, response="")
+    assert post(payload, headers={"Idempotency-Key": "dead-1"}).status_code == 409  # still in progress
+    IdempotencyRecord.objects.filter(key="dead-1").update(created_at=timezone.now() - timedelta(minutes=3))
+    assert post(payload, headers={"Idempotency-Key": "dead-1"}).status_code == 201
+    assert Complaint.objects.count() == 1
+
+
+def test_the_receipt_is_stored_with_the_case_or_not_at_all(cast, body, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("ledger unavailable")
+
+    monkeypatch.setattr("complaints.actions.record", broken)
+    with pytest.raises(RuntimeError):
+        post(body(), headers={"Idempotency-Key": "atomic-1"})
+    assert not IdempotencyRecord.objects.filter(key="atomic-1").exists()
+    assert Complaint.objects.count() == 0
