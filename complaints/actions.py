@@ -411,11 +411,18 @@ def propose_resolution(
     return _run(complaint, actor, "propose_resolution", change, expected_version=expected_version)
 
 
-def accept_proposal(complaint: Complaint, *, actor: Actor, expected_version: int | None = None) -> Complaint:
-    def change(c: Complaint, now: datetime) -> None:
+def accept_proposal(
+    complaint: Complaint, *, actor: Actor, note: str = "", expected_version: int | None = None
+) -> Complaint:
+    """The consumer accepts the proposed remedy. Staff recording it for them say how it was given
+    (a call, a letter), so that the ledger shows the consumer's own agreement."""
+    def change(c: Complaint, now: datetime) -> dict[str, Any]:
+        if actor.kind == "staff":
+            _required(note, "note", 4)
         c.status = Status.RESOLVED
         c.outcome = Outcome.ACCEPTED
         c.resolved_at = now
+        return {"note": note}
 
     return _run(complaint, actor, "accept_proposal", change, expected_version=expected_version)
 

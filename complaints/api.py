@@ -380,8 +380,9 @@ def propose(request: HttpRequest, tracking_no: str, payload: ProposalIn) -> Http
 
 
 @router.post("/complaints/{tracking_no}/consumer-accepted", summary="Record the consumer's acceptance")
-def consumer_accepted(request: HttpRequest, tracking_no: str, payload: Versioned) -> HttpResponse:
-    return _act(request, tracking_no, payload, "accept_proposal")
+def consumer_accepted(request: HttpRequest, tracking_no: str, payload: NoteIn) -> HttpResponse:
+    """`note` says how the consumer gave their agreement (required)."""
+    return _act(request, tracking_no, payload, "accept_proposal", note=payload.note)
 
 
 @router.post("/complaints/{tracking_no}/consumer-refused", summary="Record the consumer's refusal")

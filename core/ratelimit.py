@@ -25,6 +25,17 @@ def client_address(request: HttpRequest) -> str:
     return remote
 
 
+def _bucket(address: str) -> str:
+    """IPv6 clients are counted per /64: one host usually holds a whole /64 of addresses."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return address
+
+
 def _in_networks(address: str, networks: list[str]) -> bool:
     try:
         ip = ipaddress.ip_address(address)
@@ -45,7 +56,7 @@ def hit(scope: str, request: HttpRequest, per_minute: int) -> None:
         return
     now = time.time()
     window = int(now // 60)
-    key = f"{scope}:{client_address(request)}"[:120]
+    key = f"{scope}:{_bucket(client_address(request))}"[:120]
     with connection.cursor() as cursor:
         cursor.execute(
             'INSERT INTO core_ratecounter ("key", "window", "count") VALUES (%s, %s, 1) '

@@ -204,3 +204,16 @@ def test_staff_registers_a_phone_complaint_with_p1(cast, api_as, body):
     assert data["channel"] == "phone" and data["access_code"]
     complaint = Complaint.objects.get(tracking_no=data["tracking_no"])
     assert complaint.ack_due_at - complaint.received_at == timedelta(hours=2)
+
+
+def test_staff_recording_the_consumers_acceptance_say_how_it_was_given(cast, api_as, body):
+    receipt = file(api_as, body)
+    tn = receipt["tracking_no"]
+    act(api_as(cast.agent), tn, "accept", {})
+    supervisor = api_as(cast.supervisor)
+    act(supervisor, tn, "start")
+    act(supervisor, tn, "propose", {"text": "全额退款。"})
+    error = act(supervisor, tn, "consumer-accepted", {}, expect=422)
+    assert error["errors"][0]["field"] == "note"
+    done = act(supervisor, tn, "consumer-accepted", {"note": "11月22日电话确认接受"})
+    assert done["status"] == "resolved" and done["outcome"] == "accepted"

@@ -28,7 +28,7 @@ ARGS = {
     "resume": {},
     "add_information": {"text": "补充的凭证"},
     "propose_resolution": {"text": "全额退款", "amount": None},
-    "accept_proposal": {},
+    "accept_proposal": {"note": "电话确认接受"},
     "refuse_proposal": {"reason": "金额太少"},
     "resolve": {"outcome": "executed", "note": "已更换新品"},
     "route_external": {"route": "mediation"},

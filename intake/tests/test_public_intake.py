@@ -213,3 +213,15 @@ def test_the_receipt_is_stored_with_the_case_or_not_at_all(cast, body, monkeypat
         post(body(), headers={"Idempotency-Key": "atomic-1"})
     assert not IdempotencyRecord.objects.filter(key="atomic-1").exists()
     assert Complaint.objects.count() == 0
+
+
+def test_ipv6_clients_are_limited_per_64(cast, body, settings):
+    settings.COMPLAINTDESK_RATELIMIT = True
+    settings.COMPLAINTDESK_INTAKE_RATE_PER_MINUTE = 2
+
+    def from_address(address):
+        return Client(REMOTE_ADDR=address).post("/api/v1/complaints", body(), content_type="application/json")
+
+    codes = [from_address(f"2001:db8:1:2::{i}").status_code for i in range(1, 4)]
+    assert codes == [201, 201, 429]
+    assert from_address("2001:db8:1:3::1").status_code == 201
