@@ -46,7 +46,7 @@ INSERT INTO complaints_complaint (
   risk_flags, risk_legal_media_safety, escalation_level, reject_reason, appealed, appeal_reason,
   ack_due_at, ack_warn_at, proposal_text, refusal_reason, outcome, outcome_note, open_routes,
   external_route, external_reference, withdrawn_reason, reply_text, reopen_count, search_text,
-  category_id, customer_id, department_id, subject_key_id
+  category_id, customer_id, department_id, subject_key_id, sla_paused_seconds
 ) VALUES (
   %(tracking_no)s, %(access_code_hash)s, 'web', %(received_at)s, 'zh-hans', false, 1, 'new',
   false, %(name)s, %(phone)s, %(email)s, '',
@@ -56,7 +56,7 @@ INSERT INTO complaints_complaint (
   %(empty_list)s, false, 1, '', false, '',
   %(ack_due_at)s, %(ack_warn_at)s, '', '', '', '', %(empty_list)s,
   '', '', '', '', 0, %(search_text)s,
-  %(category_id)s, %(customer_id)s, %(department_id)s, %(subject_key_id)s
+  %(category_id)s, %(customer_id)s, %(department_id)s, %(subject_key_id)s, 0
 ) RETURNING id
 """
 
@@ -108,7 +108,6 @@ def _changes(row: dict, key_id: str) -> dict:
     """The ledger's {field: [None, after]} for a new case, about as many fields as the app records."""
     after = {
         "tracking_no": row["tracking_no"],
-        "access_code_hash": row["access_code_hash"],
         "channel": "web",
         "received_at": _ts(row["received_at"]),
         "language": "zh-hans",
@@ -136,6 +135,7 @@ def _changes(row: dict, key_id: str) -> dict:
         "escalation_level": 1,
         "appealed": False,
         "reopen_count": 0,
+        "sla_paused_seconds": 0,
         "open_routes": [],
         "risk_flags": [],
         "preferred_contact": "phone",
@@ -150,7 +150,8 @@ def _changes(row: dict, key_id: str) -> dict:
     for name in (
         "purchase_date", "amount_paid", "occurred_at", "sentiment", "owner_id", "org_unit_id", "subcategory_id",
         "acknowledged_at", "accepted_at", "regulator_due_at", "resolution_due_at", "resolution_warn_at",
-        "sla_paused_at", "ack_warned_at", "ack_breached_at", "resolution_warned_at", "resolution_breached_at",
+        "sla_paused_at", "resolution_clock_start",
+        "ack_warned_at", "ack_breached_at", "resolution_warned_at", "resolution_breached_at",
         "proposal_amount", "proposed_at", "resolved_at", "external_due_at", "closed_at", "archived_at",
     ):  # fmt: skip
         after[name] = None
