@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/complaintdesk
 BIND ?= 127.0.0.1:8000
 WORKERS ?= 3
 
-.PHONY: install run test test-sqlite test-postgres bench lint messages clean
+.PHONY: install chromium screenshots run test test-sqlite test-postgres bench lint messages clean
 
 $(BIN)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
@@ -25,7 +25,17 @@ messages: $(BIN)/.installed
 	@for po in locale/*/LC_MESSAGES/django.po; do \
 	  if [ -f "$$po" ]; then $(BIN)/pybabel -q compile -i "$$po" -o "$${po%.po}.mo" || exit 1; fi; done
 
-install: $(BIN)/.installed node_modules/.installed messages
+# Debian's Chromium (and CJK fonts) for the browser tests; Playwright drives it (no browser download).
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update -q && apt-get install -y -q chromium fonts-noto-cjk; }
+
+install: $(BIN)/.installed node_modules/.installed messages static/vendor/.copied
+
+# Front-end assets from the npm registry, served locally by whitenoise (no CDN).
+static/vendor/.copied: node_modules/.installed
+	mkdir -p static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/
+	touch $@
 
 run: install
 	$(CD) migrate --no-input
@@ -37,7 +47,7 @@ run: install
 	  $(CD) worker & worker=$$!; \
 	  $(CD) serve --bind $(BIND) --workers $(WORKERS)
 
-test: install
+test: install chromium
 	$(MAKE) --no-print-directory test-sqlite
 	@if [ "$$CI" = "true" ] || pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
 	  $(MAKE) --no-print-directory test-postgres; \
@@ -50,6 +60,9 @@ test-sqlite: install
 test-postgres: install
 	@echo "== test suite on PostgreSQL =="
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest -q $(PYTEST_ARGS)
+
+screenshots: install chromium
+	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -q -k browser $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/run.py

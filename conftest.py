@@ -30,6 +30,11 @@ def _settings(settings):  # type: ignore[no-untyped-def]
     settings.COMPLAINTDESK_RATELIMIT = False
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.LANGUAGE_CODE = "zh-hans"
+    # Pages are rendered from the source files; the hashed manifest exists only after collectstatic.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     from core import configcache
 
     configcache.clear()  # rolled-back rows must not linger in the per-process cache

@@ -416,6 +416,7 @@ def accept_proposal(
 ) -> Complaint:
     """The consumer accepts the proposed remedy. Staff recording it for them say how it was given
     (a call, a letter), so that the ledger shows the consumer's own agreement."""
+
     def change(c: Complaint, now: datetime) -> dict[str, Any]:
         if actor.kind == "staff":
             _required(note, "note", 4)

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from core import health
 
@@ -10,4 +10,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("healthz", health.healthz),
     path("readyz", health.readyz),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("intake.urls")),
 ]

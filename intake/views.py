@@ -1,0 +1,250 @@
+"""The public pages: the complaint form, the receipt, and the consumer's status page.
+
+They call the same actions as the API and validate through the same IntakeData + check_intake, so a
+form and a JSON body are refused for the same reasons, in the same words."""
+
+import hashlib
+import uuid
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.http import require_GET, require_http_methods
+from pydantic import ValidationError as PydanticValidationError
+
+from accounts.choices import OrgUnitKind
+from accounts.models import OrgUnit
+from complaints import actions
+from complaints.choices import PreferredContact, Remedy
+from complaints.intake import IntakeData, check_intake
+from complaints.ledgering import Actor
+from complaints.models import Category, Complaint
+from complaints.selectors import consumer_view
+from complaints.tracking import check_access_code
+from complaints.transitions import CONSUMER_ACTIONS
+from core import ratelimit
+from core.api_errors import translate
+from core.errors import DomainError, RateLimited, TransitionNotAllowed, ValidationError
+from core.models import Region
+from core.validation import CONTROL, TRACKING_NO
+
+from . import idempotency
+
+# Form fields that go into IntakeData as they are (text); the rest are handled one by one.
+_TEXT_FIELDS = [
+    "complainant_name", "complainant_phone", "complainant_email", "complainant_address", "preferred_contact",
+    "product_name", "product_sku", "product_model", "product_batch", "order_no", "staff_involved",
+    "title", "description", "province_code", "city_code", "district_code", "postal_code", "category",
+]  # fmt: skip
+_OPTIONAL_VALUES = ["purchase_date", "occurred_at", "amount_paid", "amount_claimed", "org_unit"]
+
+
+def _intake_payload(post: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {name: post.get(name, "") for name in _TEXT_FIELDS}
+    for name in _OPTIONAL_VALUES:
+        value = post.get(name, "").strip()
+        if value:
+            data[name] = value
+    data["anonymous"] = post.get("anonymous") == "on"
+    data["remedies_requested"] = post.getlist("remedies_requested")
+    data["language"] = "en" if getattr(post, "_language", "") == "en" else "zh-hans"
+    return data
+
+
+def _form_context(request: HttpRequest, values: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    provinces = Region.objects.filter(level=1).order_by("code")
+    cities = Region.objects.filter(parent_id=values.get("province_code")) if values.get("province_code") else []
+    districts = Region.objects.filter(parent_id=values.get("city_code")) if values.get("city_code") else []
+    return {
+        "values": values,
+        "errors": errors,
+        "provinces": provinces,
+        "cities": cities,
+        "districts": districts,
+        "stores": OrgUnit.objects.filter(kind__in=[OrgUnitKind.STORE, OrgUnitKind.BRANCH]).order_by("path"),
+        "categories": Category.objects.filter(parent__isnull=True, active=True),
+        "remedies": Remedy.choices,
+        "contacts": PreferredContact.choices,
+        "form_token": values.get("form_token") or uuid.uuid4().hex,
+        "chosen_remedies": values.get("remedies_requested", []),
+    }
+
+
+def _receipt(request: HttpRequest, receipt: dict[str, Any]) -> HttpResponse:
+    return render(request, "intake/receipt.html", {"receipt": receipt}, status=201)
+
+
+@sensitive_post_parameters()
+@sensitive_variables("access_code")
+@require_http_methods(["GET", "POST"])
+def file_complaint(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return render(request, "intake/file.html", _form_context(request, {}, {}))
+    post = request.POST
+    values: dict[str, Any] = {**post.dict(), "remedies_requested": post.getlist("remedies_requested")}
+    if post.get("website"):  # the honeypot: people never see this field, bots fill it in
+        return render(request, "intake/file.html", _form_context(request, {}, {}), status=400)
+    errors: dict[str, str] = {}
+    if post.get("consent") != "on":
+        errors["consent"] = _("请阅读并同意个人信息处理说明。")
+    try:
+        ratelimit.hit("intake", request, settings.COMPLAINTDESK_INTAKE_RATE_PER_MINUTE)
+    except RateLimited:
+        errors["__all__"] = _("请求过于频繁，请稍后再试。")
+        return render(request, "intake/file.html", _form_context(request, values, errors), status=429)
+    payload = _intake_payload(post)
+    payload["language"] = "en" if request.LANGUAGE_CODE == "en" else "zh-hans"
+    try:
+        data = IntakeData.model_validate(payload)
+    except PydanticValidationError as exc:
+        errors.update({e["field"]: e["message"] for e in reversed(translate(exc.errors()))})
+        data = None
+    if data is not None and not errors:
+        try:
+            check_intake(data, staff=False)
+        except ValidationError as exc:
+            errors.update({field: str(message) for field, message in exc.errors.items()})
+    if errors:
+        return render(request, "intake/file.html", _form_context(request, values, errors), status=422)
+    assert data is not None
+    # A double submission (a second click, a reload) answers with the first receipt.
+    token = str(post.get("form_token", ""))[:64]
+    key = f"form:{token}" if token and not CONTROL.search(token) else ""
+    if key:
+        digest = hashlib.sha256(data.model_dump_json().encode()).hexdigest()
+        earlier = idempotency.claim(key, digest)
+        if earlier is not None and earlier.status_code == 201:
+            original = idempotency.unseal(key, earlier.response)
+            if original is not None:
+                return _receipt(request, original)
+        if earlier is not None:
+            errors["__all__"] = _("同一请求正在处理中，请稍后重试。")
+            return render(request, "intake/file.html", _form_context(request, values, errors), status=409)
+
+    def save(complaint: Complaint, access_code: str) -> None:
+        if key:
+            idempotency.complete(key, 201, _receipt_data(complaint, access_code))
+
+    try:
+        complaint, access_code = actions.submit(data, actor=Actor.consumer(), also=save)
+    except Exception:
+        if key:
+            idempotency.release(key)
+        raise
+    return _receipt(request, _receipt_data(complaint, access_code))
+
+
+def _receipt_data(complaint: Complaint, access_code: str) -> dict[str, Any]:
+    return {
+        "tracking_no": complaint.tracking_no,
+        "access_code": access_code,
+        "received_at": complaint.received_at.isoformat(),
+        "ack_due_at": complaint.ack_due_at.isoformat(),
+    }
+
+
+@require_GET
+def region_options(request: HttpRequest) -> HttpResponse:
+    """<option>s of the divisions under a province or city (the picker's next level)."""
+    parent = request.GET.get("province_code") or request.GET.get("city_code") or ""
+    regions = Region.objects.filter(parent_id=parent).order_by("code") if parent.isdigit() else []
+    return render(request, "intake/region_options.html", {"regions": regions})
+
+
+# --- the status page --------------------------------------------------------------------------
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _status_context(complaint: Complaint, access_code: str) -> dict[str, Any]:
+    view = consumer_view(complaint)
+    for key in ("received_at", "ack_due_at", "acknowledged_at", "resolution_due_at"):
+        view[key] = _when(view[key])
+    for entry in view["timeline"]:
+        entry["at"] = _when(entry["at"])
+    if view["proposal"]:
+        view["proposal"]["proposed_at"] = _when(view["proposal"]["proposed_at"])
+    return {"case": view, "tracking_no": complaint.tracking_no, "access_code": access_code}
+
+
+@sensitive_variables("access_code")
+def _own_case(request: HttpRequest, tracking_no: str, access_code: str) -> Complaint | None:
+    ratelimit.hit("public", request, settings.COMPLAINTDESK_PUBLIC_RATE_PER_MINUTE)
+    tracking_no = tracking_no.strip().upper()
+    complaint = None
+    if TRACKING_NO.fullmatch(tracking_no) and not CONTROL.search(access_code):
+        complaint = Complaint.objects.select_related("owner").filter(tracking_no=tracking_no).first()
+    if complaint is None or not access_code or not check_access_code(access_code, complaint.access_code_hash):
+        # Failures count more: guessing access codes is throttled hard.
+        ratelimit.hit("status-failure", request, 10)
+        return None
+    return complaint
+
+
+@sensitive_post_parameters("access_code")
+@require_http_methods(["GET", "POST"])
+def status(request: HttpRequest) -> HttpResponse:
+    """Tracking number + access code are posted in a form, never put in the URL."""
+    if request.method == "GET":
+        return render(request, "intake/status_lookup.html", {})
+    tracking_no = request.POST.get("tracking_no", "")
+    access_code = request.POST.get("access_code", "")
+    try:
+        complaint = _own_case(request, tracking_no, access_code)
+    except RateLimited:
+        return render(
+            request,
+            "intake/status_lookup.html",
+            {"error": _("请求过于频繁，请稍后再试。"), "tracking_no": tracking_no},
+            status=429,
+        )
+    if complaint is None:
+        return render(
+            request,
+            "intake/status_lookup.html",
+            {"error": _("投诉编号或查询码不正确。"), "tracking_no": tracking_no},
+            status=404,
+        )
+    return render(request, "intake/status.html", _status_context(complaint, access_code))
+
+
+@sensitive_post_parameters("access_code")
+@require_http_methods(["POST"])
+def status_action(request: HttpRequest) -> HttpResponse:
+    """The consumer's own actions from the status page: the same actions the API calls."""
+    post = request.POST
+    tracking_no, access_code, action = post.get("tracking_no", ""), post.get("access_code", ""), post.get("action", "")
+    try:
+        complaint = _own_case(request, tracking_no, access_code)
+    except RateLimited:
+        return render(request, "intake/status_lookup.html", {"error": _("请求过于频繁，请稍后再试。")}, status=429)
+    if complaint is None or action not in CONSUMER_ACTIONS:
+        return render(request, "intake/status_lookup.html", {"error": _("投诉编号或查询码不正确。")}, status=404)
+    text = post.get("text", "")
+    kwargs: dict[str, Any] = {}
+    if action in {"refuse_proposal", "withdraw", "appeal", "reopen"}:
+        kwargs["reason"] = text
+    elif action == "add_information":
+        kwargs["text"] = text
+    error = ""
+    if CONTROL.search(text):
+        error = _("含有不允许的控制字符。")
+    else:
+        try:
+            complaint = getattr(actions, action)(complaint, actor=Actor.consumer(), **kwargs)
+        except ValidationError as exc:
+            error = "; ".join(str(m) for m in exc.errors.values())
+        except TransitionNotAllowed as exc:
+            error = exc.reason or _("当前状态下不能执行此操作。")
+        except DomainError as exc:
+            error = str(exc)
+    complaint = Complaint.objects.select_related("owner").get(pk=complaint.pk)
+    context = _status_context(complaint, access_code)
+    context.update({"action_error": error, "failed_action": action if error else "", "typed": text if error else ""})
+    return render(request, "intake/status.html", context, status=422 if error else 200)
