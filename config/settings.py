@@ -74,7 +74,8 @@ MIDDLEWARE = [
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/staff/login/"
+LOGIN_REDIRECT_URL = "/staff/"
 
 TEMPLATES = [
     {

@@ -68,9 +68,38 @@ def hit(scope: str, request: HttpRequest, per_minute: int) -> None:
         raise RateLimited(retry_after=60 - int(now % 60))
 
 
+def count_failure(key: str, window_minutes: int) -> int:
+    """Count one failure under `key` in the current window of `window_minutes`; the count so far.
+    Windows are numbered by their first minute, like the one-minute rate windows."""
+    minute = int(time.time() // 60)
+    window = minute - minute % window_minutes
+    with connection.cursor() as cursor:
+        cursor.execute(
+            'INSERT INTO core_ratecounter ("key", "window", "count") VALUES (%s, %s, 1) '
+            'ON CONFLICT ("key", "window") DO UPDATE SET "count" = core_ratecounter."count" + 1 RETURNING "count"',
+            [key[:120], window],
+        )
+        return int(cursor.fetchone()[0])
+
+
+def failures(key: str, window_minutes: int) -> int:
+    from .models import RateCounter
+
+    minute = int(time.time() // 60)
+    row = RateCounter.objects.filter(key=key[:120], window=minute - minute % window_minutes).first()
+    return row.count if row else 0
+
+
+def clear(key: str) -> None:
+    from .models import RateCounter
+
+    RateCounter.objects.filter(key=key[:120]).delete()
+
+
 def purge(before_window: int | None = None) -> int:
     from .models import RateCounter
 
-    before_window = before_window or int(time.time() // 60) - 2
+    # An hour back: lockout windows (15 minutes) live in the same table.
+    before_window = before_window or int(time.time() // 60) - 60
     deleted, _ = RateCounter.objects.filter(window__lt=before_window).delete()
     return deleted

@@ -1,0 +1,87 @@
+"""The staff workbench through Django's test client: login and lockout, queue, case page, actions."""
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from complaints import actions
+from complaints.intake import IntakeData, check_intake
+from complaints.ledgering import Actor
+from complaints.models import Complaint
+
+
+def new_case(body, **overrides) -> Complaint:
+    return actions.submit(check_intake(IntakeData(**body(**overrides)), staff=False), actor=Actor.consumer())[0]
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_login_locks_out_after_repeated_failures(cast, settings):
+    client = Client()
+    for _ in range(5):
+        assert client.post("/staff/login/", {"username": "agent", "password": "wrong"}).status_code == 200
+    locked = client.post("/staff/login/", {"username": "agent", "password": "pw-agent"})
+    assert locked.status_code == 429 and "锁定" in locked.content.decode()
+    other = Client().post("/staff/login/", {"username": "agent2", "password": "pw-agent2"})
+    assert other.status_code == 302
+
+
+def test_queue_requires_login_and_a_case_role(cast):
+    assert Client().get("/staff/").status_code == 302
+    assert logged_in(cast.admin).get("/staff/").status_code == 403
+
+
+def test_queue_finds_a_case_by_a_two_character_word(cast, body):
+    refund = new_case(body, description="申请退款三次都没有处理。")
+    new_case(body, description="快递延迟送达，包装破损。")
+    html = logged_in(cast.agent).get("/staff/", {"scope": "all", "q": "退款"}).content.decode()
+    assert refund.tracking_no in html and html.count("/staff/cases/TS") == 1
+
+
+def test_queue_query_count_does_not_grow_with_the_page(cast, body):
+    client = logged_in(cast.agent)
+    new_case(body)
+    client.get("/staff/", {"scope": "all"})
+    with CaptureQueriesContext(connection) as one:
+        client.get("/staff/", {"scope": "all"})
+    for _ in range(10):
+        new_case(body)
+    with CaptureQueriesContext(connection) as eleven:
+        client.get("/staff/", {"scope": "all"})
+    assert len(eleven.captured_queries) == len(one.captured_queries)
+
+
+def test_case_page_offers_exactly_the_allowed_actions_and_acts(cast, body):
+    case = new_case(body)
+    client = logged_in(cast.agent)
+    html = client.get(f"/staff/cases/{case.tracking_no}/").content.decode()
+    assert 'id="form-accept"' in html and 'id="form-close"' not in html
+    response = client.post(f"/staff/cases/{case.tracking_no}/accept/", {"version": 1, "priority": "P2"})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.status == "accepted" and case.priority == "P2"
+    stale = client.post(f"/staff/cases/{case.tracking_no}/escalate/", {"version": 1, "reason": "过期表单"})
+    assert stale.status_code == 422 and "已被他人修改" in stale.content.decode()
+    missing = client.post(f"/staff/cases/{case.tracking_no}/escalate/", {"version": case.version, "reason": ""})
+    assert missing.status_code == 422 and "必填" in missing.content.decode()
+
+
+def test_case_page_of_another_department_is_not_found(cast, body):
+    case = new_case(body)
+    assert logged_in(cast.outsider).get(f"/staff/cases/{case.tracking_no}/").status_code == 404
+    assert logged_in(cast.auditor).get(f"/staff/cases/{case.tracking_no}/").status_code == 200
+    refused = logged_in(cast.auditor).post(f"/staff/cases/{case.tracking_no}/escalate/", {"version": 1, "reason": "x"})
+    assert refused.status_code == 403
+
+
+def test_case_page_query_count_is_pinned(cast, body):
+    case = new_case(body)
+    client = logged_in(cast.supervisor)
+    client.get(f"/staff/cases/{case.tracking_no}/")
+    with CaptureQueriesContext(connection) as queries:
+        client.get(f"/staff/cases/{case.tracking_no}/")
+    assert len(queries.captured_queries) <= 20

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "complaints"
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("cases/<str:tracking_no>/", views.case, name="case"),
+    path("cases/<str:tracking_no>/<str:action>/", views.act, name="act"),
+]

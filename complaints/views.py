@@ -1,0 +1,154 @@
+"""The staff workbench: the queue and the case page. Thin views: parse → check access → action."""
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.choices import CASE_ROLES
+from accounts.models import Department
+from core.errors import DomainError, TransitionNotAllowed, ValidationError, VersionConflict
+
+from . import actions, search, sla
+from .choices import OPEN_STATES, Priority, SlaState, Status
+from .ledgering import Actor
+from .models import Category, Complaint
+from .permissions import Principal, get_complaint_for_user
+from .selectors import staff_timeline, staff_view
+from .web_actions import ACTION_FORMS, LABELS, parse
+
+PAGE_SIZE = 50
+
+
+def _staff(request: HttpRequest) -> Any:
+    principal = Principal.of(request.user)
+    if not principal.roles & CASE_ROLES:
+        raise PermissionDenied
+    return request.user
+
+
+@login_required
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    user = _staff(request)
+    cases = Complaint.objects.visible_to(user).select_related("category", "department", "owner")
+    scope = request.GET.get("scope", "mine")
+    if scope == "mine":
+        cases = cases.filter(owner=user)
+    state = request.GET.get("state", "open")
+    if state == "open":
+        cases = cases.filter(status__in=OPEN_STATES)
+    elif state in Status.values:
+        cases = cases.filter(status=state)
+    priority = request.GET.get("priority", "")
+    if priority in Priority.values:
+        cases = cases.filter(priority=priority)
+    sla_state = request.GET.get("sla", "")
+    if sla_state in SlaState.values:
+        cases = cases.filter(sla.state_filter(sla_state))
+    q = request.GET.get("q", "").strip()[:200]
+    if q:
+        cases = search.filter_text(cases, q)
+    order = request.GET.get("order", "due")
+    ordering = {"due": ["resolution_due_at", "ack_due_at", "-pk"], "new": ["-pk"], "priority": ["priority", "-pk"]}
+    cases = cases.order_by(*ordering.get(order, ordering["due"]))
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    rows = [
+        {"case": c, "sla": sla.state(c, now), "due": _due(c), "age_days": (now - c.received_at).days}
+        for c in page.object_list
+    ]
+    return render(
+        request,
+        "complaints/queue.html",
+        {
+            "rows": rows,
+            "page": page,
+            "scope": scope,
+            "state": state,
+            "priority": priority,
+            "q": q,
+            "order": order,
+            "sla_state": sla_state,
+            "priorities": Priority.choices,
+            "states": Status.choices,
+            "sla_states": SlaState.choices,
+        },
+    )
+
+
+def _due(c: Complaint) -> Any:
+    return c.ack_due_at if c.status == Status.NEW else c.resolution_due_at
+
+
+@login_required
+def case(request: HttpRequest, tracking_no: str, action_error: dict[str, Any] | None = None) -> HttpResponse:
+    user = _staff(request)
+    complaint = get_complaint_for_user(user, tracking_no)
+    complaint = Complaint.objects.select_related("category", "subcategory", "department", "owner", "org_unit").get(
+        pk=complaint.pk
+    )
+    data = staff_view(complaint, user)
+    data["sla_label"] = SlaState(data["sla"]["state"]).label
+    timeline = staff_timeline(complaint, user)
+    names = {**LABELS, "receive": _("登记"), "sla_warning": _("时限预警"), "sla_breach": _("超时升级")}
+    for entry in timeline:
+        entry["at"] = datetime.fromisoformat(entry["at"])
+        entry["label"] = names.get(entry["action"], entry["action"])
+    forms = [
+        {"action": a, "label": LABELS[a], "fields": ACTION_FORMS[a]}
+        for a in data["allowed_actions"]
+        if a in ACTION_FORMS
+    ]
+    return render(
+        request,
+        "complaints/case.html",
+        {
+            "c": data,
+            "complaint": complaint,
+            "timeline": timeline,
+            "forms": forms,
+            "error": action_error or {},
+            "categories": Category.objects.filter(parent__isnull=True, active=True),
+            "departments": Department.objects.all(),
+        },
+        status=422 if action_error else 200,
+    )
+
+
+@login_required
+@require_POST
+def act(request: HttpRequest, tracking_no: str, action: str) -> HttpResponse:
+    user = _staff(request)
+    if action not in ACTION_FORMS:
+        raise Http404
+    complaint = get_complaint_for_user(user, tracking_no, write=True)
+    actor = Actor.staff(user)
+    try:
+        actions.check_may(complaint, actor, action)
+        version = int(request.POST.get("version", "0") or 0)
+        kwargs = parse(action, request.POST)
+        getattr(actions, action)(complaint, actor=actor, expected_version=version, **kwargs)
+    except ValidationError as exc:
+        return case(request, tracking_no, {"action": action, "fields": {k: str(v) for k, v in exc.errors.items()}})
+    except VersionConflict:
+        return case(request, tracking_no, {"action": action, "message": _conflict()})
+    except TransitionNotAllowed as exc:
+        return case(request, tracking_no, {"action": action, "message": exc.reason or str(exc)})
+    except (DomainError, ValueError) as exc:
+        return case(request, tracking_no, {"action": action, "message": str(exc)})
+    if Complaint.objects.visible_to(user).filter(pk=complaint.pk).exists():
+        return redirect(reverse("complaints:case", args=[tracking_no]))
+    return redirect(reverse("complaints:queue"))
+
+
+def _conflict() -> str:
+    return _("该投诉已被他人修改，请查看最新内容后重试。")
