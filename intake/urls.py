@@ -8,4 +8,5 @@ urlpatterns = [
     path("regions/", views.region_options, name="regions"),
     path("status/", views.status, name="status"),
     path("status/action/", views.status_action, name="status_action"),
+    path("staff/register/", views.register, name="register"),
 ]

@@ -9,6 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -19,10 +21,11 @@ from pydantic import ValidationError as PydanticValidationError
 from accounts.choices import OrgUnitKind
 from accounts.models import OrgUnit
 from complaints import actions
-from complaints.choices import PreferredContact, Remedy
+from complaints.choices import Channel, PreferredContact, Priority, Remedy, RiskFlag, Severity
 from complaints.intake import IntakeData, check_intake
 from complaints.ledgering import Actor
 from complaints.models import Category, Complaint
+from complaints.permissions import Principal
 from complaints.selectors import consumer_view
 from complaints.tracking import check_access_code
 from complaints.transitions import CONSUMER_ACTIONS
@@ -96,18 +99,7 @@ def file_complaint(request: HttpRequest) -> HttpResponse:
     except RateLimited:
         errors["__all__"] = _("请求过于频繁，请稍后再试。")
         return render(request, "intake/file.html", _form_context(request, values, errors), status=429)
-    payload = _intake_payload(post)
-    payload["language"] = "en" if request.LANGUAGE_CODE == "en" else "zh-hans"
-    try:
-        data = IntakeData.model_validate(payload)
-    except PydanticValidationError as exc:
-        errors.update({e["field"]: e["message"] for e in reversed(translate(exc.errors()))})
-        data = None
-    if data is not None and not errors:
-        try:
-            check_intake(data, staff=False)
-        except ValidationError as exc:
-            errors.update({field: str(message) for field, message in exc.errors.items()})
+    data = validate_form(request, errors, staff=False)
     if errors:
         return render(request, "intake/file.html", _form_context(request, values, errors), status=422)
     assert data is not None
@@ -136,6 +128,64 @@ def file_complaint(request: HttpRequest) -> HttpResponse:
             idempotency.release(key)
         raise
     return _receipt(request, _receipt_data(complaint, access_code))
+
+
+def validate_form(request: HttpRequest, errors: dict[str, str], *, staff: bool) -> IntakeData | None:
+    """The posted form through IntakeData and check_intake, as the API validates a JSON body;
+    messages go into `errors` by field. Staff registration adds channel, priority and the like."""
+    post = request.POST
+    payload = _intake_payload(post)
+    payload["language"] = "en" if request.LANGUAGE_CODE == "en" else "zh-hans"
+    if staff:
+        for name in ("channel", "priority", "severity"):
+            if post.get(name):
+                payload[name] = post.get(name)
+        payload["risk_flags"] = post.getlist("risk_flags")
+        if post.get("regulator_due_at", "").strip():
+            payload["regulator_due_at"] = post["regulator_due_at"].strip()
+    try:
+        data = IntakeData.model_validate(payload)
+    except PydanticValidationError as exc:
+        errors.update({e["field"]: e["message"] for e in reversed(translate(exc.errors()))})
+        return None
+    if not errors:
+        try:
+            check_intake(data, staff=staff)
+        except ValidationError as exc:
+            errors.update({field: str(message) for field, message in exc.errors.items()})
+    return data
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def register(request: HttpRequest) -> HttpResponse:
+    """An agent registers a complaint received by phone, letter, walk-in or referral."""
+    if not Principal.of(request.user).is_writer:
+        raise PermissionDenied
+    staff_context = {
+        "staff": True,
+        "channels": Channel.choices,
+        "priorities": Priority.choices,
+        "severities": Severity.choices,
+        "risk_flags": RiskFlag.choices,
+    }
+    if request.method == "GET":
+        context = _form_context(request, {"channel": Channel.PHONE, "consent": "on"}, {})
+        return render(request, "intake/file.html", {**context, **staff_context})
+    values: dict[str, Any] = {
+        **request.POST.dict(),
+        "remedies_requested": request.POST.getlist("remedies_requested"),
+        "risk_flags": request.POST.getlist("risk_flags"),
+    }
+    errors: dict[str, str] = {}
+    data = validate_form(request, errors, staff=True)
+    if errors or data is None:
+        context = _form_context(request, values, errors)
+        return render(request, "intake/file.html", {**context, **staff_context}, status=422)
+    complaint, access_code = actions.submit(data, actor=Actor.staff(request.user))
+    return render(
+        request, "intake/receipt.html", {"receipt": _receipt_data(complaint, access_code), "staff": True}, status=201
+    )
 
 
 def _receipt_data(complaint: Complaint, access_code: str) -> dict[str, Any]:

@@ -85,3 +85,26 @@ def test_case_page_query_count_is_pinned(cast, body):
     with CaptureQueriesContext(connection) as queries:
         client.get(f"/staff/cases/{case.tracking_no}/")
     assert len(queries.captured_queries) <= 20
+
+
+def test_agent_registers_a_phone_complaint(cast):
+    client = logged_in(cast.agent)
+    assert client.get("/staff/register/").status_code == 200
+    form = {
+        "channel": "phone",
+        "priority": "P1",
+        "severity": "serious",
+        "risk_flags": ["safety"],
+        "complainant_name": "钱七",
+        "complainant_phone": "13600136000",
+        "preferred_contact": "phone",
+        "description": "来电反映：电暖器使用中冒烟，家中有老人。",
+    }
+    response = client.post("/staff/register/", form)
+    assert response.status_code == 201, response.content.decode()[:400]
+    complaint = Complaint.objects.get()
+    assert complaint.channel == "phone" and complaint.priority == "P1" and complaint.risk_flags == ["safety"]
+    assert (complaint.ack_due_at - complaint.received_at).total_seconds() == 7200
+    bad = client.post("/staff/register/", {**form, "channel": "regulator_referral"})
+    assert bad.status_code == 422 and "办结期限" in bad.content.decode()
+    assert logged_in(cast.auditor).get("/staff/register/").status_code == 403
