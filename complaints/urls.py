@@ -5,6 +5,7 @@ from . import views
 app_name = "complaints"
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("supervisor/", views.supervisor, name="supervisor"),
     path("cases/<str:tracking_no>/", views.case, name="case"),
     path("cases/<str:tracking_no>/<str:action>/", views.act, name="act"),
 ]

@@ -6,6 +6,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -152,3 +153,34 @@ def act(request: HttpRequest, tracking_no: str, action: str) -> HttpResponse:
 
 def _conflict() -> str:
     return _("该投诉已被他人修改，请查看最新内容后重试。")
+
+
+@login_required
+@require_GET
+def supervisor(request: HttpRequest) -> HttpResponse:
+    """Team load, cases at risk or breached, escalations: for supervisors and managers."""
+    user = _staff(request)
+    principal = Principal.of(user)
+    if not (principal.supervised_departments or principal.manager_unit_paths):
+        raise PermissionDenied
+    scope = Complaint.objects.filter(principal.scope_q()).filter(status__in=OPEN_STATES)
+    now = timezone.now()
+    load = (
+        scope.exclude(owner__isnull=True)
+        .values("owner__username", "owner__given_name", "owner__is_available")
+        .annotate(
+            open_cases=Count("pk"),
+            breached=Count("pk", filter=sla.state_filter(SlaState.BREACHED, now)),
+            warning=Count("pk", filter=sla.state_filter(SlaState.WARNING, now)),
+        )
+        .order_by("-open_cases")
+    )
+    related = scope.select_related("owner", "department", "category")
+    context = {
+        "load": list(load),
+        "unassigned": related.filter(owner__isnull=True).exclude(status=Status.NEW).order_by("pk")[:50],
+        "breached": related.filter(sla.state_filter(SlaState.BREACHED, now)).order_by("resolution_due_at")[:50],
+        "at_risk": related.filter(sla.state_filter(SlaState.WARNING, now)).order_by("resolution_due_at")[:50],
+        "escalated": related.filter(escalation_level__gte=1).order_by("-escalation_level", "pk")[:50],
+    }
+    return render(request, "complaints/supervisor.html", context)

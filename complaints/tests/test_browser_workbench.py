@@ -70,6 +70,11 @@ def test_consumer_and_agent_carry_a_complaint_to_closing(live_server, cast, brow
     _do(agent, "add_note", text="内部：该用户上月也投诉过同一型号")
     _do(agent, "propose_resolution", text="为您全额退款 3,999 元。", amount="3999")
     agent.screenshot(path=str(SCREENSHOTS / "case-page.png"), full_page=True)
+    case_url = agent.url
+    agent.goto(url + "/staff/supervisor/")
+    assert agent.inner_text("h1") == "主管视图"
+    agent.screenshot(path=str(SCREENSHOTS / "supervisor-view.png"), full_page=True)
+    agent.goto(case_url)
 
     _status(consumer, url, tracking_no, code)
     assert "为您全额退款" in consumer.inner_text("#proposal-text")

@@ -108,3 +108,12 @@ def test_agent_registers_a_phone_complaint(cast):
     bad = client.post("/staff/register/", {**form, "channel": "regulator_referral"})
     assert bad.status_code == 422 and "办结期限" in bad.content.decode()
     assert logged_in(cast.auditor).get("/staff/register/").status_code == 403
+
+
+def test_supervisor_view_shows_load_risk_and_escalations(cast, body):
+    case = actions.accept(new_case(body), actor=Actor.staff(cast.supervisor))
+    actions.escalate(case, actor=Actor.staff(cast.supervisor), reason="媒体关注")
+    html = logged_in(cast.supervisor).get("/staff/supervisor/").content.decode()
+    assert case.tracking_no in html and "L1" in html
+    assert case.owner.username in html
+    assert logged_in(cast.agent).get("/staff/supervisor/").status_code == 403
