@@ -2,6 +2,7 @@
 fields, appends one ledger event, moves the SLA clocks, and schedules side effects after commit.
 No other code assigns `complaint.status`."""
 
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -636,9 +637,28 @@ def add_note(
         ComplaintMessage.objects.create(
             complaint=c, author_kind="staff", author=actor.user, internal=internal, body=text
         )
-        return {"note" if internal else "public_note": text}
+        mentioned = _mentioned(c, text, exclude=actor.user)
+        _notify(
+            mentioned, c, "mention", _("%(who)s 在投诉 %(no)s 中提到了您。") % {"who": actor.label, "no": c.tracking_no}
+        )
+        data = {"mentions": [u.get_username() for u in mentioned]} if mentioned else {}
+        return {"note" if internal else "public_note": text, "_data": data}
 
     return _run(complaint, actor, "add_note", change, expected_version=expected_version)
+
+
+_MENTION = re.compile(r"@([\w.\-]{1,150})")
+
+
+def _mentioned(complaint: Complaint, text: str, exclude: User | None) -> list[User]:
+    """Colleagues named as @username who may see the case (a mention never widens access)."""
+    from .permissions import Principal
+
+    names = set(_MENTION.findall(text))
+    if not names:
+        return []
+    users = User.objects.filter(username__in=names, is_active=True).exclude(pk=getattr(exclude, "pk", None))
+    return [u for u in users if Principal.of(u).can_see(complaint)]
 
 
 def check_share_target(complaint: Complaint, user: User) -> None:

@@ -73,7 +73,10 @@ ACTION_FORMS: dict[str, list[Field]] = {
     "archive": [],
     "escalate": [_REASON],
     "de_escalate": [_REASON],
-    "add_note": [Field("text", _("备注"), "textarea", True), Field("public", _("让投诉人看到这条备注"), "checkbox")],
+    "add_note": [
+        Field("text", _("备注（用 @用户名 提醒同事）"), "textarea", True),
+        Field("public", _("让投诉人看到这条备注"), "checkbox"),
+    ],
     "share": [Field("user", _("法务/公关人员用户名"), "user", True)],
 }
 LABELS: dict[str, Any] = {

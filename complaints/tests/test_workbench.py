@@ -117,3 +117,12 @@ def test_supervisor_view_shows_load_risk_and_escalations(cast, body):
     assert case.tracking_no in html and "L1" in html
     assert case.owner.username in html
     assert logged_in(cast.agent).get("/staff/supervisor/").status_code == 403
+
+
+def test_mentioned_colleagues_are_notified_if_they_may_see_the_case(cast, body):
+    from accounts.models import Notification
+
+    case = new_case(body)
+    actions.add_note(case, actor=Actor.staff(cast.agent), text="@supervisor 请看一下，@outsider 也看看 @nobody")
+    assert Notification.objects.filter(recipient=cast.supervisor, kind="mention").count() == 1
+    assert not Notification.objects.filter(recipient=cast.outsider).exists()  # may not see the case
