@@ -661,6 +661,22 @@ def _mentioned(complaint: Complaint, text: str, exclude: User | None) -> list[Us
     return [u for u in users if Principal.of(u).can_see(complaint)]
 
 
+@sensitive_variables("access_code")
+def reissue_access_code(complaint: Complaint, *, actor: Actor) -> tuple[Complaint, str]:
+    """A new access code for a consumer who proved they hold the complaint's e-mail (the old code
+    stops working). The ledger records that it happened, never the code or its hash."""
+    access_code = new_access_code()
+
+    def change(c: Complaint, now: datetime) -> dict[str, Any]:
+        c.access_code_hash = hash_access_code(access_code)
+        return {"_data": {"reissued": True}}
+
+    with transaction.atomic():
+        updated = _run(complaint, actor, "reissue_access_code", change)
+        Complaint.objects.filter(pk=updated.pk).update(access_code_hash=updated.access_code_hash)
+    return updated, access_code
+
+
 def check_share_target(complaint: Complaint, user: User) -> None:
     if not user.is_active or not Membership.objects.filter(user=user, role=Role.LEGAL_PR).exists():
         raise ValidationError("user", _("只能共享给在职的法务/公关人员。"))

@@ -18,7 +18,7 @@ from .choices import Status
 from .ledgering import PERSONAL_FIELDS, Actor
 from .models import Complaint
 from .permissions import Principal
-from .transitions import allowed_actions
+from .transitions import CONSUMER_ACTIONS, allowed_actions
 
 # Free text keeps its words for analysis but loses contact details written into it; identifiers and
 # contact fields are masked whole. Names written in free text are not detected (a known limit).
@@ -241,7 +241,7 @@ def consumer_view(c: Complaint) -> dict[str, Any]:
         "outcome_label": None,
         "open_routes": c.open_routes,
         "reply_text": c.reply_text or None,
-        "allowed_actions": allowed_actions(c, Actor.consumer()),
+        "allowed_actions": [a for a in allowed_actions(c, Actor.consumer()) if a in CONSUMER_ACTIONS],
         "timeline": consumer_timeline(c),
     }
     if c.outcome:

@@ -30,12 +30,15 @@ FROM_STATES: dict[str, frozenset[str]] = {
     "de_escalate": OPEN_STATES,
     "add_note": frozenset(set(Status) - {S.ARCHIVED}),
     "share": frozenset(set(Status) - {S.ARCHIVED}),
+    "reissue_access_code": frozenset(set(Status) - {S.ARCHIVED}),
 }
 
 # What the consumer may do with tracking number + access code.
 CONSUMER_ACTIONS = frozenset({"accept_proposal", "refuse_proposal", "add_information", "withdraw", "appeal", "reopen"})
 # Actions a staff user may never take for the consumer (only the consumer appeals).
-CONSUMER_ONLY = frozenset({"appeal", "add_information"})
+CONSUMER_ONLY = frozenset({"appeal", "add_information", "reissue_access_code"})
+# Reached through their own flows (recovery by a mailed one-time code), never offered as a button.
+INTERNAL_ACTIONS = frozenset({"reissue_access_code"})
 
 
 def may(actor: Any, complaint: Any, action: str) -> bool:
@@ -45,7 +48,7 @@ def may(actor: Any, complaint: Any, action: str) -> bool:
     if actor.kind == "system":
         return True
     if actor.kind == "consumer":
-        return action in CONSUMER_ACTIONS
+        return action in CONSUMER_ACTIONS or action == "reissue_access_code"
     if action in CONSUMER_ONLY:
         return False
     return staff_may(actor.user, complaint, action)
@@ -84,5 +87,8 @@ def allowed_actions(complaint: Any, actor: Any) -> list[str]:
     return sorted(
         action
         for action, states in FROM_STATES.items()
-        if complaint.status in states and guard(complaint, action) is None and may(actor, complaint, action)
+        if action not in INTERNAL_ACTIONS
+        and complaint.status in states
+        and guard(complaint, action) is None
+        and may(actor, complaint, action)
     )

@@ -13,3 +13,14 @@ class IdempotencyRecord(models.Model):
     # since it holds the access code, which is otherwise stored only hashed.
     response = models.TextField()
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+
+class RecoveryCode(models.Model):
+    """A one-time code, sent to the complaint's e-mail, that issues a new access code when it is lost."""
+
+    complaint = models.ForeignKey("complaints.Complaint", on_delete=models.CASCADE, related_name="+")
+    code_hash = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)

@@ -4,8 +4,9 @@ They call the same actions as the API and validate through the same IntakeData +
 form and a JSON body are refused for the same reasons, in the same words."""
 
 import hashlib
+import secrets
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
@@ -33,9 +35,12 @@ from core import ratelimit
 from core.api_errors import translate
 from core.errors import DomainError, RateLimited, TransitionNotAllowed, ValidationError
 from core.models import Region
+from core.secrets import hash_secret, verify_secret
 from core.validation import CONTROL, TRACKING_NO
 
 from . import idempotency
+from .mail import send_receipt_after_commit, send_recovery_code
+from .models import RecoveryCode
 
 # Form fields that go into IntakeData as they are (text); the rest are handled one by one.
 _TEXT_FIELDS = [
@@ -127,6 +132,7 @@ def file_complaint(request: HttpRequest) -> HttpResponse:
         if key:
             idempotency.release(key)
         raise
+    send_receipt_after_commit(complaint, access_code)
     return _receipt(request, _receipt_data(complaint, access_code))
 
 
@@ -298,3 +304,58 @@ def status_action(request: HttpRequest) -> HttpResponse:
     context = _status_context(complaint, access_code)
     context.update({"action_error": error, "failed_action": action if error else "", "typed": text if error else ""})
     return render(request, "intake/status.html", context, status=422 if error else 200)
+
+
+# --- a lost access code -----------------------------------------------------------------------
+
+RECOVERY_MINUTES = 15
+RECOVERY_ATTEMPTS = 5
+
+
+@sensitive_post_parameters("code")
+@require_http_methods(["GET", "POST"])
+def recover(request: HttpRequest) -> HttpResponse:
+    """Step 1: the tracking number → a one-time code to the complaint's e-mail (the same answer
+    whether or not the number exists or has an e-mail). Step 2: number + code → a new access code."""
+    if request.method == "GET":
+        return render(request, "intake/recover.html", {"step": "request"})
+    tracking_no = request.POST.get("tracking_no", "").strip().upper()
+    try:
+        ratelimit.hit("recover", request, 10)
+    except RateLimited:
+        return render(
+            request, "intake/recover.html", {"step": "request", "error": _("请求过于频繁，请稍后再试。")}, status=429
+        )
+    valid = bool(TRACKING_NO.fullmatch(tracking_no))
+    complaint = Complaint.objects.filter(tracking_no=tracking_no).first() if valid else None
+    if request.POST.get("step") != "verify":
+        if complaint is not None and complaint.complainant_email:
+            code = f"{secrets.randbelow(1_000_000):06d}"
+            RecoveryCode.objects.create(
+                complaint=complaint,
+                code_hash=hash_secret(code),
+                expires_at=timezone.now() + timedelta(minutes=RECOVERY_MINUTES),
+            )
+            send_recovery_code(complaint, code)
+        return render(request, "intake/recover.html", {"step": "verify", "tracking_no": tracking_no})
+    code = request.POST.get("code", "").strip()
+    pending = None
+    if complaint is not None:
+        pending = (
+            RecoveryCode.objects.filter(complaint=complaint, used_at__isnull=True, expires_at__gt=timezone.now())
+            .order_by("-created_at")
+            .first()
+        )
+    if pending is None or pending.attempts >= RECOVERY_ATTEMPTS or not verify_secret(code, pending.code_hash):
+        if pending is not None:
+            RecoveryCode.objects.filter(pk=pending.pk).update(attempts=pending.attempts + 1)
+        return render(
+            request,
+            "intake/recover.html",
+            {"step": "verify", "tracking_no": tracking_no, "error": _("验证码不正确或已过期。")},
+            status=422,
+        )
+    RecoveryCode.objects.filter(pk=pending.pk).update(used_at=timezone.now())
+    assert complaint is not None
+    complaint, access_code = actions.reissue_access_code(complaint, actor=Actor.consumer())
+    return render(request, "intake/receipt.html", {"receipt": _receipt_data(complaint, access_code), "reissued": True})

@@ -15,7 +15,7 @@ from complaints.choices import Status
 from complaints.intake import IntakeData, check_intake
 from complaints.ledgering import Actor
 from complaints.models import Complaint
-from complaints.transitions import CONSUMER_ACTIONS, FROM_STATES, allowed_actions
+from complaints.transitions import CONSUMER_ACTIONS, FROM_STATES, INTERNAL_ACTIONS, allowed_actions
 from core.errors import TransitionNotAllowed, ValidationError
 
 ARGS = {
@@ -129,7 +129,7 @@ def test_offered_actions_are_exactly_the_permitted_ones(state, cast, body):
     for persona in PERSONAS:
         actor = Actor.consumer() if persona == "consumer" else Actor.staff(getattr(cast, persona))
         offered = set(allowed_actions(complaint, actor))
-        for action in FROM_STATES:
+        for action in set(FROM_STATES) - INTERNAL_ACTIONS:
             outcome = attempt(complaint, actor, action)
             if action in offered:
                 assert outcome in {"done", "invalid"}, (state, persona, action, outcome)
