@@ -3,6 +3,7 @@
 from datetime import datetime
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -14,9 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.choices import CASE_ROLES
-from accounts.models import Department
+from accounts.choices import CASE_ROLES, Role
+from accounts.models import Department, SavedView, User
 from core.errors import DomainError, TransitionNotAllowed, ValidationError, VersionConflict
+from core.validation import CONTROL
 
 from . import actions, search, sla
 from .choices import OPEN_STATES, Priority, SlaState, Status
@@ -82,7 +84,22 @@ def queue(request: HttpRequest) -> HttpResponse:
             "priorities": Priority.choices,
             "states": Status.choices,
             "sla_states": SlaState.choices,
+            "saved_views": SavedView.objects.filter(user=user),
+            "query": request.GET.urlencode(),
+            "assignees": _assignees(user),
         },
+    )
+
+
+def _assignees(user: User) -> Any:
+    """The agents a supervisor may hand cases to (their departments' agents); none for others."""
+    departments = Principal.of(user).supervised_departments
+    if not departments:
+        return []
+    return (
+        User.objects.filter(is_active=True, memberships__role=Role.AGENT, memberships__department_id__in=departments)
+        .distinct()
+        .order_by("username")
     )
 
 
@@ -184,3 +201,41 @@ def supervisor(request: HttpRequest) -> HttpResponse:
         "escalated": related.filter(escalation_level__gte=1).order_by("-escalation_level", "pk")[:50],
     }
     return render(request, "complaints/supervisor.html", context)
+
+
+@login_required
+@require_POST
+def bulk_assign(request: HttpRequest) -> HttpResponse:
+    """Assign the ticked cases to one agent; each case goes through the same action, one by one."""
+    user = _staff(request)
+    owner = User.objects.filter(username=request.POST.get("owner", ""), is_active=True).first()
+    done, refused = 0, []
+    for tracking_no in request.POST.getlist("cases")[:200]:
+        try:
+            complaint = get_complaint_for_user(user, tracking_no, write=True)
+            if owner is None:
+                raise ValidationError("owner", _("请选择负责人。"))
+            department = complaint.department if complaint.department_id else None
+            actions.assign(complaint, actor=Actor.staff(user), department=department, owner=owner)
+            done += 1
+        except (DomainError, PermissionDenied, Http404) as exc:
+            refused.append(f"{tracking_no}: {getattr(exc, 'reason', '') or exc}")
+    if done:
+        messages.success(request, _("已分派 %(n)d 件投诉。") % {"n": done})
+    for line in refused:
+        messages.error(request, line)
+    return redirect(request.POST.get("next") or reverse("complaints:queue"))
+
+
+@login_required
+@require_POST
+def save_view(request: HttpRequest) -> HttpResponse:
+    user = _staff(request)
+    name = request.POST.get("name", "").strip()[:60]
+    query = request.POST.get("query", "")[:500]
+    if name and not CONTROL.search(name + query):
+        SavedView.objects.update_or_create(user=user, name=name, defaults={"query": query})
+        messages.success(request, _("已保存视图“%(name)s”。") % {"name": name})
+    else:
+        messages.error(request, _("请给视图起个名字。"))
+    return redirect(reverse("complaints:queue") + "?" + query)

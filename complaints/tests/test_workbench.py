@@ -126,3 +126,23 @@ def test_mentioned_colleagues_are_notified_if_they_may_see_the_case(cast, body):
     actions.add_note(case, actor=Actor.staff(cast.agent), text="@supervisor 请看一下，@outsider 也看看 @nobody")
     assert Notification.objects.filter(recipient=cast.supervisor, kind="mention").count() == 1
     assert not Notification.objects.filter(recipient=cast.outsider).exists()  # may not see the case
+
+
+def test_supervisor_assigns_several_cases_at_once(cast, body):
+    cases = [actions.accept(new_case(body), actor=Actor.staff(cast.supervisor)) for _ in range(3)]
+    client = logged_in(cast.supervisor)
+    assert 'id="bulk-owner"' in client.get("/staff/", {"scope": "all"}).content.decode()
+    response = client.post("/staff/bulk-assign/", {"owner": "agent", "cases": [c.tracking_no for c in cases]})
+    assert response.status_code == 302
+    assert list(Complaint.objects.values_list("owner__username", flat=True).distinct()) == ["agent"]
+    again = client.post("/staff/bulk-assign/", {"owner": "agent", "cases": [cases[0].tracking_no]}, follow=True)
+    assert cases[0].tracking_no in again.content.decode()  # reported per case: already with this person
+    assert 'id="bulk-owner"' not in logged_in(cast.agent).get("/staff/").content.decode()  # supervisors only
+
+
+def test_a_queue_filter_is_saved_and_listed(cast):
+    client = logged_in(cast.agent)
+    response = client.post("/staff/views/", {"name": "我的P1", "query": "scope=mine&priority=P1"})
+    assert response.status_code == 302
+    html = client.get("/staff/").content.decode()
+    assert "我的P1" in html and "?scope=mine&amp;priority=P1" in html
