@@ -199,6 +199,9 @@ def supervisor(request: HttpRequest) -> HttpResponse:
         "breached": related.filter(sla.state_filter(SlaState.BREACHED, now)).order_by("resolution_due_at")[:50],
         "at_risk": related.filter(sla.state_filter(SlaState.WARNING, now)).order_by("resolution_due_at")[:50],
         "escalated": related.filter(escalation_level__gte=1).order_by("-escalation_level", "pk")[:50],
+        "team": User.objects.filter(is_active=True, memberships__department_id__in=principal.supervised_departments)
+        .distinct()
+        .order_by("username"),
     }
     return render(request, "complaints/supervisor.html", context)
 
@@ -239,3 +242,46 @@ def save_view(request: HttpRequest) -> HttpResponse:
     else:
         messages.error(request, _("请给视图起个名字。"))
     return redirect(reverse("complaints:queue") + "?" + query)
+
+
+@login_required
+@require_POST
+def hand_over(request: HttpRequest) -> HttpResponse:
+    """Deactivate a colleague and give their open cases to another (supervisors, for their departments)."""
+    user = _staff(request)
+    departments = Principal.of(user).supervised_departments
+    leaving = User.objects.filter(username=request.POST.get("leaving", ""), is_active=True).first()
+    successor = User.objects.filter(username=request.POST.get("successor", ""), is_active=True).first()
+    in_team = User.objects.filter(memberships__department_id__in=departments).distinct()
+    if (
+        not departments
+        or leaving is None
+        or successor is None
+        or leaving == successor
+        or not (in_team.filter(pk=leaving.pk).exists() and in_team.filter(pk=successor.pk).exists())
+    ):
+        messages.error(request, _("请选择本部门的两位不同同事。"))
+        return redirect(reverse("complaints:supervisor"))
+    moved = 0
+    for complaint in Complaint.objects.filter(owner=leaving, status__in=OPEN_STATES):
+        department = complaint.department if complaint.department_id in departments else None
+        try:
+            actions.assign(
+                complaint,
+                actor=Actor.staff(user),
+                department=department,
+                owner=successor,
+                note=_("%(who)s 停用，案件移交。") % {"who": leaving.get_username()},
+            )
+            moved += 1
+        except (DomainError, PermissionDenied) as exc:
+            messages.error(request, f"{complaint.tracking_no}: {getattr(exc, 'reason', '') or exc}")
+    left = Complaint.objects.filter(owner=leaving, status__in=OPEN_STATES).count()
+    if left == 0:
+        User.objects.filter(pk=leaving.pk).update(is_active=False, is_available=False)
+        messages.success(
+            request, _("%(who)s 已停用，%(n)d 件投诉已移交。") % {"who": leaving.get_username(), "n": moved}
+        )
+    else:
+        messages.error(request, _("还有 %(n)d 件投诉未能移交，账户未停用。") % {"n": left})
+    return redirect(reverse("complaints:supervisor"))

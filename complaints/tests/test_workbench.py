@@ -146,3 +146,22 @@ def test_a_queue_filter_is_saved_and_listed(cast):
     assert response.status_code == 302
     html = client.get("/staff/").content.decode()
     assert "我的P1" in html and "?scope=mine&amp;priority=P1" in html
+
+
+def test_deactivating_a_colleague_hands_over_their_open_cases(cast, body):
+    from accounts.models import User
+
+    case = actions.accept(new_case(body), actor=Actor.staff(cast.supervisor))
+    case = (
+        actions.assign(case, actor=Actor.staff(cast.supervisor), owner=cast.agent)
+        if case.owner_id != cast.agent.pk
+        else case
+    )
+    client = logged_in(cast.supervisor)
+    response = client.post("/staff/hand-over/", {"leaving": "agent", "successor": "agent2"}, follow=True)
+    assert "已停用" in response.content.decode()
+    case.refresh_from_db()
+    assert case.owner == cast.agent2
+    assert not User.objects.get(pk=cast.agent.pk).is_active
+    outside = client.post("/staff/hand-over/", {"leaving": "agent2", "successor": "outsider"}, follow=True)
+    assert "请选择本部门" in outside.content.decode() and User.objects.get(pk=cast.agent2.pk).is_active
