@@ -2,7 +2,7 @@
 
 import hashlib
 import secrets
-from datetime import time
+from datetime import date, time
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -166,3 +166,25 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Delegation(models.Model):
+    """Out of office: from `starts_on` to `ends_on` (inclusive) `delegate` works `user`'s cases, and
+    routing gives `user` no new ones."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="delegations")
+    delegate = models.ForeignKey(User, on_delete=models.CASCADE, related_name="delegated_to_me")
+    starts_on = models.DateField(_("开始日期"))
+    ends_on = models.DateField(_("结束日期"))
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-starts_on"]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.delegate} {self.starts_on}–{self.ends_on}"
+
+    @classmethod
+    def active(cls, day: "date | None" = None) -> models.QuerySet["Delegation"]:
+        day = day or timezone.localdate()
+        return cls.objects.filter(starts_on__lte=day, ends_on__gte=day, user__is_active=True)

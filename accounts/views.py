@@ -3,9 +3,15 @@
 from typing import Any
 
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
+from accounts.models import Delegation, Notification, User
 from core import ratelimit
 
 LOCKOUT_FAILURES = 5
@@ -38,3 +44,46 @@ class LoginView(auth_views.LoginView):
     def form_valid(self, form: Any) -> HttpResponse:
         ratelimit.clear(_lock_key(form.get_user().get_username()))
         return super().form_valid(form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def away(request: HttpRequest) -> HttpResponse:
+    """Out of office: name a colleague who works your cases for a period (and get no new ones)."""
+    user = request.user
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        if request.POST.get("cancel"):
+            Delegation.objects.filter(user=user, pk=request.POST.get("cancel")).delete()
+            return redirect("away")
+        delegate = User.objects.filter(username=request.POST.get("delegate", ""), is_active=True).first()
+        starts = parse_date(request.POST.get("starts_on", "") or "")
+        ends = parse_date(request.POST.get("ends_on", "") or "")
+        shared = set(user.memberships.exclude(department=None).values_list("department_id", flat=True))
+        if delegate is None or delegate == user or not delegate.memberships.filter(department_id__in=shared).exists():
+            errors["delegate"] = _("请填写本部门一位在职同事的用户名。")
+        if starts is None:
+            errors["starts_on"] = _("应为日期（YYYY-MM-DD）。")
+        if ends is None or (starts and ends < starts) or (starts and (ends - starts).days > 366):
+            errors["ends_on"] = _("结束日期须在开始日期之后，且不超过一年。")
+        if not errors:
+            Delegation.objects.create(user=user, delegate=delegate, starts_on=starts, ends_on=ends)
+            Notification.objects.create(
+                recipient=delegate,
+                kind="delegation",
+                message=_("%(who)s 在 %(start)s 至 %(end)s 期间由您代理。")
+                % {"who": user.get_username(), "start": starts, "end": ends},
+            )
+            return redirect("away")
+    return render(
+        request,
+        "accounts/away.html",
+        {
+            "delegations": Delegation.objects.filter(user=user, ends_on__gte=timezone.localdate()).select_related(
+                "delegate"
+            ),
+            "errors": errors,
+            "values": request.POST,
+        },
+        status=422 if errors else 200,
+    )

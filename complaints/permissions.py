@@ -28,6 +28,8 @@ class Principal:
     supervised_departments: set[int] = field(default_factory=set)
     handler_departments: set[int] = field(default_factory=set)
     manager_unit_paths: list[str] = field(default_factory=list)
+    # Colleagues who are away and whose cases this user works meanwhile (out-of-office delegation).
+    delegators: set[int] = field(default_factory=set)
 
     @classmethod
     def of(cls, user: User) -> "Principal":
@@ -46,6 +48,10 @@ class Principal:
                     principal.handler_departments.add(m.department_id)
                 elif m.role == Role.MANAGER and m.org_unit_id:
                     principal.manager_unit_paths.append(m.org_unit.path)
+            if principal.roles:
+                from accounts.models import Delegation
+
+                principal.delegators = set(Delegation.active().filter(delegate=user).values_list("user_id", flat=True))
         user._complaintdesk_principal = principal  # type: ignore[attr-defined]
         return principal
 
@@ -73,6 +79,7 @@ class Principal:
         departments = self.agent_departments | self.supervised_departments | self.handler_departments
         return (
             complaint.owner_id == self.user.pk
+            or complaint.owner_id in self.delegators
             or complaint.department_id in departments
             or (
                 complaint.org_unit_id is not None
@@ -100,6 +107,8 @@ class Principal:
             return query
         uid = self.user.pk
         query |= Q(owner_id=uid)
+        if self.delegators:
+            query |= Q(owner_id__in=self.delegators)
         departments = self.agent_departments | self.supervised_departments | self.handler_departments
         if departments:
             query |= Q(department_id__in=departments)
@@ -149,7 +158,7 @@ def staff_may(user: User, complaint, action: str) -> bool:  # type: ignore[no-un
     p = Principal.of(user)
     if not p.is_writer or not p.in_scope(complaint):
         return False
-    owner = complaint.owner_id == user.pk
+    owner = complaint.owner_id == user.pk or complaint.owner_id in p.delegators
     dept = complaint.department_id
     manages = complaint.org_unit_id is not None and any(
         complaint.org_unit.path.startswith(path) for path in p.manager_unit_paths

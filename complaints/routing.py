@@ -6,7 +6,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.choices import Role
-from accounts.models import Department, User
+from accounts.models import Delegation, Department, User
 from core import configcache
 
 from . import calendar
@@ -65,7 +65,9 @@ def pick_owner(department: Department, now: datetime | None = None) -> User | No
         .order_by("open_cases", "id")
         .distinct()
     )
+    today = timezone.localdate(now, timezone.get_default_timezone())
+    away = set(Delegation.active(today).values_list("user_id", flat=True))  # out of office
     for agent in agents:
-        if on_shift(agent, now):
+        if agent.pk not in away and on_shift(agent, now):
             return agent
     return None

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.views import LogoutView
 from django.urls import include, path
 
-from accounts.views import LoginView
+from accounts.views import LoginView, away
 from core import health
 
 from .api import api
@@ -40,6 +40,7 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(template_name="accounts/password_reset_complete.html"),
         name="password_reset_complete",
     ),
+    path("staff/away/", away, name="away"),
     path("staff/", include("complaints.urls")),
     path("", include("intake.urls")),
 ]
