@@ -63,3 +63,10 @@ def test_error_reports_hide_access_codes_and_tokens(rf):
     meta = ReporterFilter().get_safe_request_meta(request)
     assert meta["HTTP_X_ACCESS_CODE"] == meta["HTTP_AUTHORIZATION"] == meta["HTTP_IDEMPOTENCY_KEY"]
     assert "ABCDEFGH2345" not in str(meta)
+
+
+def test_pages_carry_a_strict_content_security_policy(db):
+    response = Client().get("/")
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy and "unsafe-inline" not in policy
+    assert "onchange=" not in response.content.decode()  # no inline handlers for the policy to block

@@ -83,3 +83,16 @@ def test_the_form_in_english(live_server, org, browser):
     page.goto(live_server.url + "/")
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.inner_text("h1") == "File a complaint"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_language_switch_works_under_the_content_security_policy(live_server, org, browser):
+    page = browser.new_page(locale="zh-CN")
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.goto(live_server.url + "/")
+    assert page.inner_text("h1") == "我要投诉"
+    with page.expect_navigation():
+        page.select_option("#language-select", "en")
+    assert page.inner_text("h1") == "File a complaint"
+    assert not [e for e in errors if "Content Security Policy" in e]
