@@ -66,6 +66,7 @@ screenshots: install chromium
 
 bench: install
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/queue_page.py
 
 lint: install
 	$(BIN)/ruff check .
