@@ -103,6 +103,19 @@ def _assignees(user: User) -> Any:
     )
 
 
+def _history(complaint: Complaint, user: User, view: dict[str, Any]) -> list[Complaint]:
+    """The complainant's other cases this user may see (none when their identity is masked)."""
+    if complaint.customer_id is None or view.get("customer_id") is None:
+        return []
+    return list(
+        Complaint.objects.visible_to(user)
+        .filter(customer_id=complaint.customer_id)
+        .exclude(pk=complaint.pk)
+        .select_related("category")
+        .order_by("-received_at")[:20]
+    )
+
+
 def _due(c: Complaint) -> Any:
     return c.ack_due_at if c.status == Status.NEW else c.resolution_due_at
 
@@ -133,6 +146,7 @@ def case(request: HttpRequest, tracking_no: str, action_error: dict[str, Any] | 
             "c": data,
             "complaint": complaint,
             "timeline": timeline,
+            "history": _history(complaint, user, data),
             "forms": forms,
             "error": action_error or {},
             "categories": Category.objects.filter(parent__isnull=True, active=True),

@@ -165,3 +165,11 @@ def test_deactivating_a_colleague_hands_over_their_open_cases(cast, body):
     assert not User.objects.get(pk=cast.agent.pk).is_active
     outside = client.post("/staff/hand-over/", {"leaving": "agent2", "successor": "outsider"}, follow=True)
     assert "请选择本部门" in outside.content.decode() and User.objects.get(pk=cast.agent2.pk).is_active
+
+
+def test_case_page_lists_the_complainants_other_cases_unless_masked(cast, body):
+    first, second = new_case(body), new_case(body, complainant_email="")
+    html = logged_in(cast.agent).get(f"/staff/cases/{second.tracking_no}/").content.decode()
+    assert 'id="history"' in html and first.tracking_no in html
+    masked = logged_in(cast.analyst).get(f"/staff/cases/{second.tracking_no}/").content.decode()
+    assert 'id="history"' not in masked
