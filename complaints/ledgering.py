@@ -20,16 +20,11 @@ LEDGERED_NAMES = [f.attname for f in LEDGERED_FIELDS]
 _BY_ATTNAME = {f.attname: f for f in LEDGERED_FIELDS}
 
 # Personal data: encrypted with the data subject's key, never in plain text in the ledger.
-PERSONAL_FIELDS = frozenset(
+# Free text, which may hold anything a person writes about themselves.
+FREE_TEXT_FIELDS = frozenset(
     {
-        "complainant_name",
-        "complainant_phone",
-        "complainant_email",
-        "complainant_address",
         "title",
         "description",
-        "order_no",
-        "staff_involved",
         "reject_reason",
         "appeal_reason",
         "refusal_reason",
@@ -39,6 +34,14 @@ PERSONAL_FIELDS = frozenset(
         "reply_text",
     }
 )
+PERSONAL_FIELDS = FREE_TEXT_FIELDS | {
+    "complainant_name",
+    "complainant_phone",
+    "complainant_email",
+    "complainant_address",
+    "order_no",
+    "staff_involved",
+}
 
 
 def serialise(field: models.Field, value: Any) -> Any:

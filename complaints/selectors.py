@@ -15,25 +15,14 @@ from ledger.models import LedgerEvent
 
 from . import calendar, search, sla
 from .choices import Status
-from .ledgering import PERSONAL_FIELDS, Actor
+from .ledgering import FREE_TEXT_FIELDS, PERSONAL_FIELDS, Actor
 from .models import Complaint
 from .permissions import Principal
 from .transitions import CONSUMER_ACTIONS, allowed_actions
 
 # Free text keeps its words for analysis but loses contact details written into it; identifiers and
 # contact fields are masked whole. Names written in free text are not detected (a known limit).
-_FREE_TEXT = {
-    "title",
-    "description",
-    "description_excerpt",
-    "reject_reason",
-    "appeal_reason",
-    "refusal_reason",
-    "proposal_text",
-    "outcome_note",
-    "withdrawn_reason",
-    "reply_text",
-}
+_FREE_TEXT = FREE_TEXT_FIELDS | {"description_excerpt"}
 _CONTACT_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\+?\d[\d -]{5,}\d")
 
 

@@ -14,13 +14,13 @@ from complaints.intake import IntakeData, check_intake
 from complaints.ledgering import Actor
 from complaints.models import Complaint
 from complaints.selectors import consumer_view
-from complaints.tracking import check_access_code
 from core import ratelimit
 from core.errors import ValidationError
 from core.http import json_response
-from core.validation import CONTROL, TRACKING_NO, CleanText
+from core.validation import CONTROL, CleanText
 
 from . import idempotency
+from .access import find_own_case
 
 router = Router(tags=["public"])
 
@@ -132,12 +132,8 @@ class ConsumerReason(Schema):
 @sensitive_variables("code")
 def _own_case(request: HttpRequest, tracking_no: str) -> Complaint:
     """The consumer's case; a wrong code and an unknown number answer alike (no oracle)."""
-    ratelimit.hit("public", request, settings.COMPLAINTDESK_PUBLIC_RATE_PER_MINUTE)
-    code = request.headers.get("X-Access-Code", "")
-    if not TRACKING_NO.fullmatch(tracking_no) or CONTROL.search(code):
-        raise Http404
-    complaint = Complaint.objects.select_related("owner").filter(tracking_no=tracking_no).first()
-    if complaint is None or not code or not check_access_code(code, complaint.access_code_hash):
+    complaint = find_own_case(request, tracking_no, request.headers.get("X-Access-Code", ""))
+    if complaint is None:
         raise Http404
     return complaint
 

@@ -29,7 +29,6 @@ from complaints.ledgering import Actor
 from complaints.models import Category, Complaint
 from complaints.permissions import Principal
 from complaints.selectors import consumer_view
-from complaints.tracking import check_access_code
 from complaints.transitions import CONSUMER_ACTIONS
 from core import ratelimit
 from core.api_errors import translate
@@ -39,6 +38,7 @@ from core.secrets import hash_secret, verify_secret
 from core.validation import CONTROL, TRACKING_NO
 
 from . import idempotency
+from .access import find_own_case
 from .mail import send_receipt_after_commit, send_recovery_code
 from .models import RecoveryCode
 
@@ -229,20 +229,6 @@ def _status_context(complaint: Complaint, access_code: str) -> dict[str, Any]:
     return {"case": view, "tracking_no": complaint.tracking_no, "access_code": access_code}
 
 
-@sensitive_variables("access_code")
-def _own_case(request: HttpRequest, tracking_no: str, access_code: str) -> Complaint | None:
-    ratelimit.hit("public", request, settings.COMPLAINTDESK_PUBLIC_RATE_PER_MINUTE)
-    tracking_no = tracking_no.strip().upper()
-    complaint = None
-    if TRACKING_NO.fullmatch(tracking_no) and not CONTROL.search(access_code):
-        complaint = Complaint.objects.select_related("owner").filter(tracking_no=tracking_no).first()
-    if complaint is None or not access_code or not check_access_code(access_code, complaint.access_code_hash):
-        # Failures count more: guessing access codes is throttled hard.
-        ratelimit.hit("status-failure", request, 10)
-        return None
-    return complaint
-
-
 @sensitive_post_parameters("access_code")
 @require_http_methods(["GET", "POST"])
 def status(request: HttpRequest) -> HttpResponse:
@@ -252,7 +238,7 @@ def status(request: HttpRequest) -> HttpResponse:
     tracking_no = request.POST.get("tracking_no", "")
     access_code = request.POST.get("access_code", "")
     try:
-        complaint = _own_case(request, tracking_no, access_code)
+        complaint = find_own_case(request, tracking_no, access_code)
     except RateLimited:
         return render(
             request,
@@ -277,7 +263,7 @@ def status_action(request: HttpRequest) -> HttpResponse:
     post = request.POST
     tracking_no, access_code, action = post.get("tracking_no", ""), post.get("access_code", ""), post.get("action", "")
     try:
-        complaint = _own_case(request, tracking_no, access_code)
+        complaint = find_own_case(request, tracking_no, access_code)
     except RateLimited:
         return render(request, "intake/status_lookup.html", {"error": _("请求过于频繁，请稍后再试。")}, status=429)
     if complaint is None or action not in CONSUMER_ACTIONS:

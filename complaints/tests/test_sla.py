@@ -4,7 +4,6 @@ agreeing on every state. Cases are made through the real actions under a frozen 
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -14,23 +13,7 @@ from complaints.choices import Priority, SlaState, Status
 from complaints.intake import IntakeData, check_intake
 from complaints.ledgering import Actor
 from complaints.models import Complaint, SlaPolicy
-
-CST = ZoneInfo("Asia/Shanghai")
-
-
-def at(y: int, m: int, d: int, h: int = 0, mi: int = 0, s: int = 0, us: int = 0) -> datetime:
-    return datetime(y, m, d, h, mi, s, us, tzinfo=CST)
-
-
-def eod(y: int, m: int, d: int) -> datetime:
-    return datetime(y, m, d, 23, 59, 59, tzinfo=CST)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_calendar(db):  # type: ignore[no-untyped-def]
-    calendar.invalidate()
-    yield
-    calendar.invalidate()
+from complaints.tests.clock import CST, _fresh_calendar, at, eod  # noqa: F401
 
 
 class Desk:
