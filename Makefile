@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/complaintdesk
 BIND ?= 127.0.0.1:8000
 WORKERS ?= 3
 
-.PHONY: install chromium screenshots run test test-sqlite test-postgres bench lint messages clean
+.PHONY: install chromium dovecot screenshots run test test-sqlite test-postgres bench lint messages clean
 
 $(BIN)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
@@ -29,6 +29,10 @@ messages: $(BIN)/.installed
 chromium:
 	@test -x /usr/bin/chromium || { apt-get update -q && apt-get install -y -q chromium fonts-noto-cjk; }
 
+# Debian's Dovecot IMAP server: the IMAP mail-intake test runs a private instance of it on loopback.
+dovecot:
+	@test -x /usr/sbin/dovecot || { apt-get update -q && apt-get install -y -q dovecot-imapd; }
+
 install: $(BIN)/.installed node_modules/.installed messages static/vendor/.copied
 
 # Front-end assets from the npm registry, served locally by whitenoise (no CDN).
@@ -47,7 +51,7 @@ run: install
 	  $(CD) worker & worker=$$!; \
 	  $(CD) serve --bind $(BIND) --workers $(WORKERS)
 
-test: install chromium
+test: install chromium dovecot
 	$(MAKE) --no-print-directory test-sqlite
 	@if [ "$$CI" = "true" ] || pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
 	  $(MAKE) --no-print-directory test-postgres; \

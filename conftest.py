@@ -26,7 +26,7 @@ def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-unty
 
 
 @pytest.fixture(autouse=True)
-def _settings(settings):  # type: ignore[no-untyped-def]
+def _settings(settings, tmp_path):  # type: ignore[no-untyped-def]
     settings.COMPLAINTDESK_RATELIMIT = False
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.LANGUAGE_CODE = "zh-hans"
@@ -34,6 +34,14 @@ def _settings(settings):  # type: ignore[no-untyped-def]
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    # Evidence goes to a folder of the test's own.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "evidence": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "evidence")},
+        },
     }
     from core import configcache
 

@@ -15,6 +15,7 @@ class Status(models.TextChoices):
     REOPENED = "reopened", _("已重开")  # the consumer was dissatisfied within the reopen window
     WITHDRAWN = "withdrawn", _("已撤回")  # by the consumer, with a reason
     ARCHIVED = "archived", _("已归档")  # read-only for everyone
+    MERGED = "merged", _("已合并")  # a confirmed duplicate, folded into another case (merged_into)
 
 
 OPEN_STATES = frozenset(
@@ -44,6 +45,12 @@ class Channel(models.TextChoices):
     ECOMMERCE_PLATFORM = "ecommerce_platform", _("电商平台")
     REGULATOR_REFERRAL = "regulator_referral", _("监管转办")
     OTHER = "other", _("其他")
+
+
+class DuplicateStatus(models.TextChoices):
+    SUSPECTED = "suspected", _("疑似重复")  # found at intake, for an agent to confirm or dismiss
+    CONFIRMED = "confirmed", _("确认重复")  # the agent merged the cases
+    DISMISSED = "dismissed", _("不是重复")
 
 
 class Severity(models.TextChoices):

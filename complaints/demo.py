@@ -29,8 +29,8 @@ from accounts.choices import OrgUnitKind, Role
 from accounts.models import Department, Membership, OrgUnit, User
 from customers.normalise import normalise_phone
 
-from . import actions, calendar
-from .choices import Channel, Priority, RiskFlag, Status
+from . import actions, calendar, duplicates
+from .choices import OPEN_STATES, Channel, Priority, RiskFlag, Status
 from .intake import IntakeData, check_intake
 from .ledgering import Actor
 from .models import Category, Complaint, RoutingRule
@@ -1099,6 +1099,7 @@ STATUS_WEIGHTS = {
     Status.REJECTED: 5,
     Status.WITHDRAWN: 5,
     Status.REOPENED: 3,
+    Status.MERGED: 2,
 }
 # How long ago (days) a complaint that ends in this state was received, at most (it is moved earlier when its
 # story needs more time). Closed cases stay younger than the 90-day automatic archiving.
@@ -1115,6 +1116,7 @@ MAX_AGE = {
     Status.REJECTED: 80,
     Status.WITHDRAWN: 110,
     Status.ARCHIVED: 118,
+    Status.MERGED: 20,
 }
 # Channels whose complaints staff register (all but the public web form).
 STAFF_CHANNELS = set(Channel) - {Channel.WEB}
@@ -1230,6 +1232,10 @@ T = {
             "市场监管部门调解结案，投诉人表示满意。",
             "Closed by the market regulator's mediation; the complainant is satisfied.",
         ),
+    ),
+    "merge": (
+        ("与此前投诉为同一事项，合并处理。", "Same matter as the earlier complaint; merged."),
+        ("投诉人重复提交，并入原投诉。", "Submitted twice by the complainant; folded into the first."),
     ),
     "withdraw": (
         ("已与门店自行协商解决。", "Settled directly with the store."),
@@ -1548,6 +1554,8 @@ class Planner:
             return self.triage(spec)
         if status == Status.REJECTED:
             return [*self.triage(spec), self.reject(spec)]
+        if status == Status.MERGED:  # the same complainant sent the same complaint again
+            return [self.desk("merge", 1, 20, into_spec=None, note=self.say(spec, "merge"))]
         if status == Status.WITHDRAWN:
             return [*self.withdrawable(spec), self.withdraw(spec)]
         if status == Status.ARCHIVED:
@@ -1712,7 +1720,43 @@ def build_specs(count: int, rng: random.Random, now: datetime, categories: dict[
         _date_fields(spec, rng, product)
         specs.append(spec)
     specs.sort(key=lambda s: s.received_at)
+    _make_repeats(specs, now)
     return specs
+
+
+_MERGE_TARGETS = OPEN_STATES | {Status.RESOLVED, Status.CLOSED}
+
+
+def _make_repeats(specs: list[Spec], now: datetime) -> None:
+    """A merged case is the same complainant sending an earlier complaint again: it takes the person
+    and the text of an earlier case that stays mergeable, and is folded into it."""
+    for position, spec in enumerate(specs):
+        if spec.status != Status.MERGED:
+            continue
+        latest = now - timedelta(minutes=30)
+        earlier = [
+            s
+            for s in specs[:position]
+            if s.status in _MERGE_TARGETS
+            and not s.fields.get("anonymous")
+            and (s.times[-1] if s.times else s.received_at) < latest - timedelta(hours=1)
+        ]
+        for target in reversed(earlier):
+            # Merged once the earlier case's own story is told (its chain stays in time order), in
+            # the service centre's hours.
+            done = target.times[-1] if target.times else target.received_at
+            moment = _desk_moment(max(spec.times[0], done + timedelta(minutes=30)), spec.steps[0].jitter)
+            if moment <= latest:
+                spec.times[0] = moment
+                break
+        else:
+            raise RuntimeError("no earlier demo complaint to repeat")
+        spec.person, spec.language = target.person, target.language
+        for name in ("complainant_name", "complainant_phone", "complainant_email", "title", "description"):
+            if name in target.fields:
+                spec.fields[name] = target.fields[name]
+        spec.fields["description"] = spec.text(("再次反映：", "Again: ")) + target.fields["description"]
+        spec.steps[0].kwargs["into_spec"] = target.index
 
 
 CHANNEL_PREFIX = {
@@ -1815,6 +1859,7 @@ class Teller:
         self.users = org.users
         self.by_id = {u.pk: u for u in org.users.values()}
         self.told: set[int] = set()
+        self.cases: dict[int, Complaint] = {}
 
     def actor(self, complaint: Complaint, step: Step, spec: Spec) -> Actor:
         if step.who == "consumer":
@@ -1849,6 +1894,8 @@ class Teller:
                 data = check_intake(IntakeData(**{k: v for k, v in fields.items() if v is not None}), staff=staff)
                 actor = Actor.staff(self.users[spec.agent]) if staff else Actor.consumer()
                 complaint, _ = actions.submit(data, actor=actor, received_at=spec.received_at, is_demo=True)
+                if spec.index % 3 == 0:  # a third come with a photo or a receipt
+                    _attach_demo_file(complaint, spec, actor, staff)
             for step, at in zip(spec.steps, spec.times, strict=True):
                 if step.only_if_unowned and complaint.owner_id:
                     continue
@@ -1857,9 +1904,29 @@ class Teller:
                         k: v.compute(at, complaint) if isinstance(v, Later) else v for k, v in step.kwargs.items()
                     }
                     actor = self.actor(complaint, step, spec)
-                    complaint = getattr(actions, step.action)(complaint, actor=actor, **kwargs)
+                    if step.action == "merge":
+                        into = Complaint.objects.get(pk=self.cases[kwargs.pop("into_spec")].pk)
+                        complaint = duplicates.merge(complaint, actor=actor, into=into, **kwargs)
+                    else:
+                        complaint = getattr(actions, step.action)(complaint, actor=actor, **kwargs)
         self.told.add(spec.index)
+        self.cases[spec.index] = complaint
         return complaint
+
+
+def _attach_demo_file(complaint: Complaint, spec: Spec, actor: Actor, staff: bool) -> None:
+    from evidence import demo_files
+    from evidence.actions import add_evidence
+    from evidence.choices import EvidenceKind, Via
+
+    if spec.index % 2 == 0:
+        content, name = demo_files.png(160, 120, shade=spec.index), spec.text(("商品照片.png", "photo.png"))
+        kind = EvidenceKind.PHYSICAL_ITEM
+    else:
+        content, name = demo_files.pdf(), spec.text(("购物凭证.pdf", "receipt.pdf"))
+        kind = EvidenceKind.THIRD_PARTY_PROOF
+    via = Via.STAFF if staff else Via.WEB
+    add_evidence(complaint, content=content, filename=name, kind=kind, actor=actor, via=via, shown_to_consumer=True)
 
 
 DUMMY_TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}

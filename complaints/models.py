@@ -12,6 +12,7 @@ from django.utils.translation import pgettext_lazy
 from .choices import (
     Channel,
     ComplainantType,
+    DuplicateStatus,
     EscalationLevel,
     ExternalRoute,
     Nature,
@@ -60,6 +61,10 @@ class Complaint(models.Model):
     received_at = models.DateTimeField(_("登记时间"), default=timezone.now, db_index=True)
     language = models.CharField(_("语言"), max_length=10, default="zh-hans")
     is_demo = models.BooleanField(default=False, editable=False)
+    # Where an imported or platform complaint came from and its id there: importing the same row
+    # or receiving the same platform complaint again finds this case instead of creating one.
+    external_source = models.CharField(_("来源系统"), max_length=40, blank=True)
+    external_id = models.CharField(_("来源编号"), max_length=100, blank=True)
     # Incremented by every action; staff writes carry it (If-Match) so a stale write changes nothing.
     version = models.PositiveIntegerField(default=1)
     status = models.CharField(_("状态"), max_length=30, choices=Status.choices, default=Status.NEW, db_index=True)
@@ -168,6 +173,11 @@ class Complaint(models.Model):
     closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
     reopen_count = models.PositiveSmallIntegerField(default=0)
     archived_at = models.DateTimeField(_("归档时间"), null=True, blank=True)
+    # A legal hold keeps the case and its evidence from being deleted or anonymised, whatever its age.
+    legal_hold = models.BooleanField(_("法律保全"), default=False)
+    merged_into = models.ForeignKey(
+        "self", verbose_name=_("合并至"), null=True, blank=True, on_delete=models.PROTECT, related_name="merged_cases"
+    )
 
     # --- search: CJK bigrams + jieba words + Latin words, indexed by FTS5 / PostgreSQL full text
     search_text = models.TextField(default="", editable=False)
@@ -181,6 +191,13 @@ class Complaint(models.Model):
             models.Index(fields=["status", "ack_due_at"]),
             models.Index(fields=["status", "resolution_warn_at"]),
             models.Index(fields=["status", "closed_at"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_source", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="complaint_external_id_unique",
+            )
         ]
 
     def __str__(self) -> str:
@@ -204,6 +221,24 @@ class ComplaintMessage(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+
+class DuplicateLink(models.Model):
+    """A possible duplicate found at intake: the same complainant, similar text, within the window.
+    An agent confirms it (and merges) or dismisses it."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="duplicate_links")
+    candidate = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="+")
+    score = models.DecimalField(max_digits=4, decimal_places=3)
+    status = models.CharField(max_length=10, choices=DuplicateStatus.choices, default=DuplicateStatus.SUSPECTED)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["complaint", "candidate"], name="duplicate_link_unique"),
+        ]
 
 
 class CaseShare(models.Model):

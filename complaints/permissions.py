@@ -176,8 +176,14 @@ def staff_may(user: User, complaint, action: str) -> bool:  # type: ignore[no-un
         return owner or supervises or legal
     if action == "escalate":
         return owner or agent_here or supervises or legal
-    if action == "add_note":
+    if action in {"add_note", "add_evidence"}:
         return True
+    if action == "set_legal_hold":
+        return legal or supervises
+    if action == "delete_evidence":
+        return supervises
+    if action in {"merge", "absorb", "dismiss_duplicate"}:
+        return owner or agent_here or supervises
     if action == "classify":
         return owner or agent_here or supervises
     # start_work, wait_for_consumer, resume, propose_resolution, resolve, close, reopen, withdraw,

@@ -164,6 +164,17 @@ def staff_timeline(c: Complaint, user: User) -> list[dict[str, Any]]:
         if not masked:
             entry["note"] = _plain(event.data.get("note"))
             entry["public_note"] = _plain(event.data.get("public_note"))
+            entry["filename"] = _plain(event.data.get("filename"))
+        # The other case of a merge or a suspected duplicate, and what evidence item an event touched.
+        entry["cases"] = [
+            *([event.data["into"]] if "into" in event.data else []),
+            *([event.data["merged"]] if "merged" in event.data else []),
+            *([event.data["candidate"]] if "candidate" in event.data else []),
+            *(c[0] for c in event.data.get("candidates", [])),
+        ]
+        if "evidence_id" in event.data:
+            entry["evidence_id"] = event.data["evidence_id"]
+            entry["sha256"] = event.data.get("sha256")
         entries.append(entry)
     return entries
 
@@ -191,6 +202,8 @@ def _consumer_labels() -> dict[str, str]:
         "reopen": _("投诉已重开"),
         "archive": _("已归档"),
         "add_note": _("处理进展"),
+        "add_evidence": _("您提交了证据材料"),
+        "merge": _("已与您的另一件相同投诉合并处理"),
     }
 
 
@@ -201,6 +214,8 @@ def consumer_timeline(c: Complaint) -> list[dict[str, Any]]:
         if event.action == "add_note":
             if "public_note" not in event.data:
                 continue  # internal notes never reach the consumer
+        if event.action == "add_evidence" and event.actor != "consumer":
+            continue  # what staff gathered is shown item by item, when they choose to
         entries.append(
             {
                 "at": _iso(event.created_at),

@@ -14,6 +14,9 @@ def after_event(complaint_id: int, action: str) -> None:
     log.info("complaint %s: %s", complaint_id, action)
     if action == "receive":
         add_search_words(complaint_id)
+        from .duplicates import find_duplicates
+
+        find_duplicates(complaint_id)
 
 
 def add_search_words(complaint_id: int) -> None:

@@ -29,16 +29,29 @@ FROM_STATES: dict[str, frozenset[str]] = {
     "escalate": OPEN_STATES,
     "de_escalate": OPEN_STATES,
     "add_note": frozenset(set(Status) - {S.ARCHIVED}),
-    "share": frozenset(set(Status) - {S.ARCHIVED}),
-    "reissue_access_code": frozenset(set(Status) - {S.ARCHIVED}),
+    "share": frozenset(set(Status) - {S.ARCHIVED, S.MERGED}),
+    "reissue_access_code": frozenset(set(Status) - {S.ARCHIVED, S.MERGED}),
+    # evidence (evidence.actions): the consumer adds it at intake and while asked for information
+    "add_evidence": frozenset(set(Status) - {S.ARCHIVED, S.MERGED}),
+    # a legal hold can be set or lifted at any time, archived cases included (that is its point)
+    "set_legal_hold": frozenset(set(Status)),
+    # duplicates (complaints.duplicates): the duplicate is folded into an open or closed case
+    "merge": OPEN_STATES,
+    "absorb": frozenset(set(Status) - {S.ARCHIVED, S.MERGED}),
+    "dismiss_duplicate": frozenset(set(Status) - {S.ARCHIVED, S.MERGED}),
 }
 
 # What the consumer may do with tracking number + access code.
 CONSUMER_ACTIONS = frozenset({"accept_proposal", "refuse_proposal", "add_information", "withdraw", "appeal", "reopen"})
 # Actions a staff user may never take for the consumer (only the consumer appeals).
 CONSUMER_ONLY = frozenset({"appeal", "add_information", "reissue_access_code"})
-# Reached through their own flows (recovery by a mailed one-time code), never offered as a button.
-INTERNAL_ACTIONS = frozenset({"reissue_access_code"})
+# Reached through their own flows and panels (recovery by a mailed one-time code, evidence upload,
+# the duplicate panel, the legal-hold switch), never offered as a lifecycle button.
+INTERNAL_ACTIONS = frozenset(
+    {"reissue_access_code", "add_evidence", "set_legal_hold", "merge", "absorb", "dismiss_duplicate"}
+)
+# States in which the consumer may add evidence: with the complaint, and when asked for more.
+CONSUMER_EVIDENCE_STATES = frozenset({S.NEW, S.AWAITING_CONSUMER})
 
 
 def may(actor: Any, complaint: Any, action: str) -> bool:
@@ -48,13 +61,13 @@ def may(actor: Any, complaint: Any, action: str) -> bool:
     if actor.kind == "system":
         return True
     if actor.kind == "consumer":
-        return action in CONSUMER_ACTIONS or action == "reissue_access_code"
+        return action in CONSUMER_ACTIONS or action in {"reissue_access_code", "add_evidence"}
     if action in CONSUMER_ONLY:
         return False
     return staff_may(actor.user, complaint, action)
 
 
-def guard(complaint: Any, action: str) -> str | None:
+def guard(complaint: Any, action: str, consumer: bool = False) -> str | None:
     """Why an action the state allows is still closed for this case (None when it is open)."""
     from datetime import timedelta
 
@@ -75,6 +88,8 @@ def guard(complaint: Any, action: str) -> str | None:
         return _("不予受理已超过 %(days)d 天，不能再申诉。") % {"days": appeal_days}
     if action == "archive" and appeal_open:
         return _("申诉期（%(days)d 天）内不能归档不予受理的投诉。") % {"days": appeal_days}
+    if action == "add_evidence" and consumer and complaint.status not in CONSUMER_EVIDENCE_STATES:
+        return _("只有在提交投诉时或被要求补充材料时可以上传证据。")
     if action == "reopen":
         days = settings.COMPLAINTDESK_REOPEN_WINDOW_DAYS
         if complaint.closed_at is None or timezone.now() - complaint.closed_at > timedelta(days=days):

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Max, Min
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,7 +20,8 @@ from accounts.models import Department, SavedView, User
 from core.errors import DomainError, TransitionNotAllowed, ValidationError, VersionConflict
 from core.validation import CONTROL
 
-from . import actions, search, sla
+from . import actions, duplicates, search, sla
+from .api_duplicates import visible_links
 from .choices import OPEN_STATES, Priority, SlaState, Status
 from .ledgering import Actor
 from .models import Category, Complaint
@@ -116,6 +117,23 @@ def _history(complaint: Complaint, user: User, view: dict[str, Any]) -> list[Com
     )
 
 
+def _complaint_count(complaint: Complaint, view: dict[str, Any]) -> dict[str, Any] | None:
+    """How many complaints the complainant filed and when (all of them, seen or not: counts only)."""
+    if complaint.customer_id is None or view.get("customer_id") is None:
+        return None
+    return Complaint.objects.filter(customer_id=complaint.customer_id).aggregate(
+        total=Count("id"), first=Min("received_at"), last=Max("received_at")
+    )
+
+
+def _may(complaint: Complaint, actor: Actor, action: str) -> bool:
+    try:
+        actions.check_may(complaint, actor, action)
+    except (TransitionNotAllowed, PermissionDenied):
+        return False
+    return True
+
+
 def _due(c: Complaint) -> Any:
     return c.ack_due_at if c.status == Status.NEW else c.resolution_due_at
 
@@ -124,13 +142,29 @@ def _due(c: Complaint) -> Any:
 def case(request: HttpRequest, tracking_no: str, action_error: dict[str, Any] | None = None) -> HttpResponse:
     user = _staff(request)
     complaint = get_complaint_for_user(user, tracking_no)
-    complaint = Complaint.objects.select_related("category", "subcategory", "department", "owner", "org_unit").get(
-        pk=complaint.pk
-    )
+    complaint = Complaint.objects.select_related(
+        "category", "subcategory", "department", "owner", "org_unit", "merged_into"
+    ).get(pk=complaint.pk)
     data = staff_view(complaint, user)
     data["sla_label"] = SlaState(data["sla"]["state"]).label
     timeline = staff_timeline(complaint, user)
-    names = {**LABELS, "receive": _("登记"), "sla_warning": _("时限预警"), "sla_breach": _("超时升级")}
+    names = {
+        **LABELS,
+        "receive": _("登记"),
+        "sla_warning": _("时限预警"),
+        "sla_breach": _("超时升级"),
+        "add_evidence": _("上传证据"),
+        "view_evidence": _("查看证据"),
+        "download_evidence": _("下载证据"),
+        "delete_evidence": _("删除证据文件"),
+        "set_legal_hold": _("法律保全"),
+        "suspect_duplicate": _("发现疑似重复"),
+        "merge": _("合并至其他投诉"),
+        "absorb": _("并入重复投诉"),
+        "dismiss_duplicate": _("排除重复"),
+        "share": _("共享"),
+        "reissue_access_code": _("重新发放查询码"),
+    }
     for entry in timeline:
         entry["at"] = datetime.fromisoformat(entry["at"])
         entry["label"] = names.get(entry["action"], entry["action"])
@@ -139,6 +173,11 @@ def case(request: HttpRequest, tracking_no: str, action_error: dict[str, Any] | 
         for a in data["allowed_actions"]
         if a in ACTION_FORMS
     ]
+    from evidence.choices import EvidenceKind
+    from evidence.selectors import items_for_staff
+
+    actor = Actor.staff(user)
+    masked = Principal.of(user).masked_for(complaint)
     return render(
         request,
         "complaints/case.html",
@@ -147,13 +186,61 @@ def case(request: HttpRequest, tracking_no: str, action_error: dict[str, Any] | 
             "complaint": complaint,
             "timeline": timeline,
             "history": _history(complaint, user, data),
+            "complaint_count": _complaint_count(complaint, data),
             "forms": forms,
             "error": action_error or {},
             "categories": Category.objects.filter(parent__isnull=True, active=True),
             "departments": Department.objects.all(),
+            "evidence": list(items_for_staff(complaint)),
+            "evidence_kinds": EvidenceKind.choices,
+            "masked": masked,
+            "may_add_evidence": _may(complaint, actor, "add_evidence"),
+            "may_hold": _may(complaint, actor, "set_legal_hold"),
+            "may_merge": _may(complaint, actor, "merge"),
+            "duplicates": visible_links(complaint, user),
+            "merged_cases": list(complaint.merged_cases.visible_to(user).only("tracking_no", "received_at")),
         },
         status=422 if action_error else 200,
     )
+
+
+@login_required
+@require_POST
+def merge(request: HttpRequest, tracking_no: str) -> HttpResponse:
+    """Confirm a duplicate: this case is folded into the one named in `into`."""
+    user = _staff(request)
+    complaint = get_complaint_for_user(user, tracking_no, write=True)
+    into_no = request.POST.get("into", "").strip().upper()
+    into = Complaint.objects.visible_to(user).filter(tracking_no=into_no).first() if into_no else None
+    try:
+        if into is None:
+            raise ValidationError("into", _("找不到该投诉，或您无权查看：%(no)s") % {"no": into_no or "—"})
+        version = int(request.POST.get("version", "0") or 0)
+        duplicates.merge(
+            complaint, actor=Actor.staff(user), into=into, note=request.POST.get("note", ""), expected_version=version
+        )
+    except ValidationError as exc:
+        return case(request, tracking_no, {"action": "merge", "fields": {k: str(v) for k, v in exc.errors.items()}})
+    except VersionConflict:
+        return case(request, tracking_no, {"action": "merge", "message": _conflict()})
+    except (TransitionNotAllowed, DomainError, ValueError) as exc:
+        return case(request, tracking_no, {"action": "merge", "message": getattr(exc, "reason", "") or str(exc)})
+    return redirect(reverse("complaints:case", args=[into.tracking_no]))
+
+
+@login_required
+@require_POST
+def dismiss_duplicate(request: HttpRequest, tracking_no: str, link_id: int) -> HttpResponse:
+    user = _staff(request)
+    complaint = get_complaint_for_user(user, tracking_no, write=True)
+    link = next((link for link in visible_links(complaint, user) if link.pk == link_id), None)
+    if link is None:
+        raise Http404
+    try:
+        duplicates.dismiss(link, actor=Actor.staff(user), note=request.POST.get("note", ""))
+    except (ValidationError, TransitionNotAllowed, DomainError) as exc:
+        return case(request, tracking_no, {"action": "merge", "message": getattr(exc, "reason", "") or str(exc)})
+    return redirect(reverse("complaints:case", args=[tracking_no]) + "#duplicates")
 
 
 @login_required

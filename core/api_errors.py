@@ -63,8 +63,16 @@ def _messages() -> dict[str, str]:
     }
 
 
+# Where ninja says a value came from (and our parameter names), never part of the field's name.
+_LOCATIONS = ("body", "payload", "query", "header", "path", "filters", "data", "form", "file")
+
+
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "payload", "query", "header", "path", "filters", "data")]
+    parts = [
+        str(p)
+        for p in loc
+        if p not in ("body", "payload", "query", "header", "path", "filters", "data", "form", "file")
+    ]
     return ".".join(parts) or "__all__"
 
 

@@ -29,13 +29,16 @@ from complaints.ledgering import Actor
 from complaints.models import Category, Complaint
 from complaints.permissions import Principal
 from complaints.selectors import consumer_view
-from complaints.transitions import CONSUMER_ACTIONS
+from complaints.transitions import CONSUMER_ACTIONS, CONSUMER_EVIDENCE_STATES
 from core import ratelimit
 from core.api_errors import translate
 from core.errors import DomainError, RateLimited, TransitionNotAllowed, ValidationError
 from core.models import Region
 from core.secrets import hash_secret, verify_secret
 from core.validation import CONTROL, TRACKING_NO
+from evidence.actions import add_evidence, check_evidence
+from evidence.choices import EvidenceKind, Via
+from evidence.selectors import items_for_consumer
 
 from . import idempotency
 from .access import find_own_case
@@ -78,8 +81,48 @@ def _form_context(request: HttpRequest, values: dict[str, Any], errors: dict[str
         "remedies": Remedy.choices,
         "contacts": PreferredContact.choices,
         "form_token": values.get("form_token") or uuid.uuid4().hex,
+        **_attachment_limits(),
         "chosen_remedies": values.get("remedies_requested", []),
     }
+
+
+def _attachment_limits() -> dict[str, Any]:
+    return {
+        "attachments_max": settings.COMPLAINTDESK_ATTACHMENTS_MAX,
+        "attachment_mb": settings.COMPLAINTDESK_EVIDENCE_MAX_BYTES // (1024 * 1024),
+    }
+
+
+def check_attachments(request: HttpRequest, errors: dict[str, str]) -> list[Any]:
+    """The uploaded files, each checked (type from the content, size, count) before anything is
+    saved; a refusal names the file and why. Browsers cannot keep chosen files across a re-display,
+    so the message asks for them again."""
+    files = request.FILES.getlist("attachments")
+    if len(files) > settings.COMPLAINTDESK_ATTACHMENTS_MAX:
+        errors["attachments"] = _("附件过多：最多 %(n)d 个。") % {"n": settings.COMPLAINTDESK_ATTACHMENTS_MAX}
+        return []
+    problems = []
+    for upload in files:
+        try:
+            check_evidence(upload, upload.name or "", EvidenceKind.COMPLAINT_MATERIAL)
+        except ValidationError as exc:
+            problems.append(str(exc.errors.get("file", exc)))
+    if problems:
+        errors["attachments"] = " ".join(problems) + " " + _("请重新选择要上传的附件。")
+        return []
+    return files
+
+
+def attach(complaint: Complaint, files: list[Any], actor: Actor, via: str) -> None:
+    for upload in files:
+        add_evidence(
+            complaint,
+            content=upload,
+            filename=upload.name or "file",
+            kind=EvidenceKind.COMPLAINT_MATERIAL,
+            actor=actor,
+            via=via,
+        )
 
 
 def _receipt(request: HttpRequest, receipt: dict[str, Any]) -> HttpResponse:
@@ -105,6 +148,7 @@ def file_complaint(request: HttpRequest) -> HttpResponse:
         errors["__all__"] = _("请求过于频繁，请稍后再试。")
         return render(request, "intake/file.html", _form_context(request, values, errors), status=429)
     data = validate_form(request, errors, staff=False)
+    files = check_attachments(request, errors)
     if errors:
         return render(request, "intake/file.html", _form_context(request, values, errors), status=422)
     assert data is not None
@@ -123,6 +167,8 @@ def file_complaint(request: HttpRequest) -> HttpResponse:
             return render(request, "intake/file.html", _form_context(request, values, errors), status=409)
 
     def save(complaint: Complaint, access_code: str) -> None:
+        # In the case's own transaction: the complaint exists exactly with its attachments.
+        attach(complaint, files, Actor.consumer(), Via.WEB)
         if key:
             idempotency.complete(key, 201, _receipt_data(complaint, access_code))
 
@@ -185,10 +231,14 @@ def register(request: HttpRequest) -> HttpResponse:
     }
     errors: dict[str, str] = {}
     data = validate_form(request, errors, staff=True)
+    files = check_attachments(request, errors)
     if errors or data is None:
         context = _form_context(request, values, errors)
         return render(request, "intake/file.html", {**context, **staff_context}, status=422)
-    complaint, access_code = actions.submit(data, actor=Actor.staff(request.user))
+    actor = Actor.staff(request.user)
+    complaint, access_code = actions.submit(
+        data, actor=actor, also=lambda complaint, _code: attach(complaint, files, actor, Via.STAFF)
+    )
     return render(
         request, "intake/receipt.html", {"receipt": _receipt_data(complaint, access_code), "staff": True}, status=201
     )
@@ -226,7 +276,14 @@ def _status_context(complaint: Complaint, access_code: str) -> dict[str, Any]:
         entry["at"] = _when(entry["at"])
     if view["proposal"]:
         view["proposal"]["proposed_at"] = _when(view["proposal"]["proposed_at"])
-    return {"case": view, "tracking_no": complaint.tracking_no, "access_code": access_code}
+    return {
+        "case": view,
+        "tracking_no": complaint.tracking_no,
+        "access_code": access_code,
+        "evidence": list(items_for_consumer(complaint)),
+        "may_add_evidence": complaint.status in CONSUMER_EVIDENCE_STATES,
+        **_attachment_limits(),
+    }
 
 
 @sensitive_post_parameters("access_code")
@@ -290,6 +347,35 @@ def status_action(request: HttpRequest) -> HttpResponse:
     context = _status_context(complaint, access_code)
     context.update({"action_error": error, "failed_action": action if error else "", "typed": text if error else ""})
     return render(request, "intake/status.html", context, status=422 if error else 200)
+
+
+@sensitive_post_parameters("access_code")
+@require_http_methods(["POST"])
+def status_evidence(request: HttpRequest) -> HttpResponse:
+    """The consumer adds evidence from the status page (with the complaint, or when asked for more)."""
+    post = request.POST
+    tracking_no, access_code = post.get("tracking_no", ""), post.get("access_code", "")
+    try:
+        complaint = find_own_case(request, tracking_no, access_code)
+    except RateLimited:
+        return render(request, "intake/status_lookup.html", {"error": _("请求过于频繁，请稍后再试。")}, status=429)
+    if complaint is None:
+        return render(request, "intake/status_lookup.html", {"error": _("投诉编号或查询码不正确。")}, status=404)
+    errors: dict[str, str] = {}
+    files = check_attachments(request, errors)
+    if not files and not errors:
+        errors["attachments"] = _("请选择要上传的文件。")
+    if not errors:
+        try:
+            attach(complaint, files, Actor.consumer(), Via.WEB)
+        except ValidationError as exc:
+            errors["attachments"] = "; ".join(str(m) for m in exc.errors.values())
+        except (TransitionNotAllowed, PermissionDenied):
+            errors["attachments"] = _("当前状态下不能补充证据。")
+    complaint = Complaint.objects.select_related("owner").get(pk=complaint.pk)
+    context = _status_context(complaint, access_code)
+    context["evidence_error"] = errors.get("attachments", "")
+    return render(request, "intake/status.html", context, status=422 if errors else 200)
 
 
 # --- a lost access code -----------------------------------------------------------------------

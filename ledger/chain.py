@@ -19,6 +19,12 @@ CHECKPOINT_SETTLE = timedelta(seconds=5)
 RESCAN = timedelta(minutes=10)
 
 
+def is_read(action: str) -> bool:
+    """Reads of a case (viewing or downloading evidence, exports of personal data) are in the chain
+    for the chain of custody but change nothing: they do not move the case's version."""
+    return action.startswith(("view_", "download_", "export_"))
+
+
 def canonical(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 

@@ -53,6 +53,7 @@ class _CaseCheck:
         self.label = complaint.tracking_no
         self.add = add
         self.head_seq = 0
+        self.writes = 0  # events that changed the case: the version counts them
         self.prev_hash = chain.GENESIS
         self.state: dict[str, Any] = {}
         self.set_by: dict[str, int] = {}  # field -> seq of the event that last set it
@@ -74,6 +75,8 @@ class _CaseCheck:
             self.add(f"{where}: hash mismatch (stored {_short(event.hash)}, recomputed {_short(recomputed)})")
         # The next event was chained to the hash as stored, so link checks continue from it.
         self.head_seq, self.prev_hash = event.seq, event.hash
+        if not chain.is_read(event.action):
+            self.writes += 1
         try:
             # replay() folds events in order, so replaying one at a time gives the same state and
             # names the event that cannot be replayed (malformed changes, undecryptable value).
@@ -89,8 +92,11 @@ class _CaseCheck:
         if self.head_seq == 0:
             self.add(f"{self.label}: no ledger events")
             return
-        if self.complaint.version != self.head_seq:
-            self.add(f"{self.label}: version {self.complaint.version} but the ledger head is event {self.head_seq}")
+        if self.complaint.version != self.writes:
+            self.add(
+                f"{self.label}: version {self.complaint.version} but the ledger holds {self.writes} writes "
+                f"(head event {self.head_seq})"
+            )
         if not self.replayable:
             return
         row = snapshot(self.complaint)

@@ -68,6 +68,16 @@ def test_consumer_and_agent_carry_a_complaint_to_closing(live_server, cast, brow
     _do(agent, "assign")
     _do(agent, "start_work")
     _do(agent, "add_note", text="内部：该用户上月也投诉过同一型号")
+    from evidence.tests import samples
+
+    agent.click("#form-evidence >> xpath=..//summary")
+    agent.set_input_files(
+        "#evidence-file", [{"name": "检测报告.png", "mimeType": "image/png", "buffer": samples.png()}]
+    )
+    agent.select_option("#evidence-kind", "third_party_proof")
+    agent.click("#do-evidence")
+    assert "检测报告.png" in agent.inner_text("#evidence")
+    assert "上传证据" in agent.inner_text("#timeline")
     _do(agent, "propose_resolution", text="为您全额退款 3,999 元。", amount="3999")
     agent.screenshot(path=str(SCREENSHOTS / "case-page.png"), full_page=True)
     case_url = agent.url
@@ -79,6 +89,7 @@ def test_consumer_and_agent_carry_a_complaint_to_closing(live_server, cast, brow
     _status(consumer, url, tracking_no, code)
     assert "为您全额退款" in consumer.inner_text("#proposal-text")
     assert "同一型号" not in consumer.content()
+    assert "检测报告.png" not in consumer.content()  # staff evidence is not shown unless chosen
     consumer.click("#accept-proposal")
     assert consumer.inner_text("#status") == "已解决"
 

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from complaints import actions
+from complaints import actions, duplicates
 from complaints.choices import Status
 from complaints.intake import IntakeData, check_intake
 from complaints.ledgering import Actor
@@ -56,6 +56,9 @@ def build(state: str, cast, body) -> Complaint:
         return actions.reject(c, actor=sup, reason="不属于受理范围")
     if state == Status.WITHDRAWN:
         return actions.withdraw(c, actor=Actor.consumer(), reason="不再需要")
+    if state == Status.MERGED:
+        other, _ = actions.submit(check_intake(IntakeData(**body()), staff=False), actor=Actor.consumer())
+        return duplicates.merge(c, actor=sup, into=other)
     c = actions.accept(c, actor=sup)
     if c.owner_id != cast.agent.pk:
         c = actions.assign(c, actor=sup, owner=cast.agent)

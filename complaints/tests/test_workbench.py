@@ -3,6 +3,7 @@
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from complaints import actions
 from complaints.intake import IntakeData, check_intake
@@ -173,3 +174,39 @@ def test_case_page_lists_the_complainants_other_cases_unless_masked(cast, body):
     assert 'id="history"' in html and first.tracking_no in html
     masked = logged_in(cast.analyst).get(f"/staff/cases/{second.tracking_no}/").content.decode()
     assert 'id="history"' not in masked
+
+
+def test_case_page_queries_do_not_grow_with_evidence_and_timeline(cast, body):
+    from evidence.actions import add_evidence
+    from evidence.tests import samples
+
+    case = new_case(body)
+    client = logged_in(cast.supervisor)
+
+    def count() -> int:
+        client.get(f"/staff/cases/{case.tracking_no}/")
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"/staff/cases/{case.tracking_no}/").status_code == 200
+        return len(queries.captured_queries)
+
+    add_evidence(
+        case, content=samples.png(1), filename="a.png", kind="physical_item", actor=Actor.consumer(), via="web"
+    )
+    one = count()
+    for n in range(2, 8):
+        add_evidence(
+            case, content=samples.png(n), filename=f"{n}.png", kind="physical_item", actor=Actor.consumer(), via="web"
+        )
+    assert count() == one <= 22
+
+
+def test_dates_and_amounts_follow_the_language(cast, body):
+    case = new_case(body, amount_claimed="12345.50")
+    zh = logged_in(cast.supervisor).get(f"/staff/cases/{case.tracking_no}/").content.decode()
+    assert "12,345.50 元" in zh
+    local = timezone.localtime(case.received_at)
+    assert local.strftime("%Y-%m-%d %H:%M") in zh
+    english = logged_in(cast.supervisor)
+    english.cookies["django_language"] = "en"
+    en = english.get(f"/staff/cases/{case.tracking_no}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "12,345.50" in en and f"{local.day} {local:%b %Y}, {local:%H:%M}" in en

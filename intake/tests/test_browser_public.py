@@ -54,6 +54,12 @@ def test_consumer_files_in_chinese_and_sees_the_status(live_server, org, browser
     assert page.locator(".error").first.inner_text() == "请阅读并同意个人信息处理说明。"
     assert page.input_value("#id_complainant_name") == "王小明"  # kept what was typed
     page.check("#id_consent")
+    from evidence.tests import samples
+
+    page.set_input_files(
+        "#id_attachments",
+        [{"name": "漏电照片.png", "mimeType": "image/png", "buffer": samples.png()}],
+    )
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "public-form.png"), full_page=True)
     page.click("button[type=submit]")
@@ -61,6 +67,7 @@ def test_consumer_files_in_chinese_and_sees_the_status(live_server, org, browser
     access_code = page.inner_text("#access-code")
     complaint = Complaint.objects.get(tracking_no=tracking_no)
     assert complaint.district_code == "440305" and complaint.remedies_requested == ["refund"]
+    assert list(complaint.evidence.values_list("filename", "content_type")) == [("漏电照片.png", "image/png")]
 
     actions.accept(complaint, actor=Actor.system())
     page.goto(live_server.url + "/status/")
@@ -70,6 +77,7 @@ def test_consumer_files_in_chinese_and_sees_the_status(live_server, org, browser
     assert page.inner_text("#status") == "已受理"
     assert access_code not in page.url and tracking_no not in page.url
     assert "投诉已受理" in page.inner_text("#timeline")
+    assert "漏电照片.png" in page.inner_text("#evidence-list")
     page.screenshot(path=str(SCREENSHOTS / "status-page.png"), full_page=True)
 
     page.fill("#text-withdraw", "已与门店协商解决")

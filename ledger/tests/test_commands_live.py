@@ -51,7 +51,8 @@ def complaintdesk(*args: str) -> int:
 
 def test_operator_seals_verifies_and_sees_tampering(make_case, capsys):
     complaint = make_case()
-    make_case(worked=False)
+    # Another complainant: the same person's same text would be linked as a possible duplicate.
+    make_case(worked=False, complainant_phone="13900139000", complainant_email="")
     assert complaintdesk("seal_ledger", "--settle", "0") == 0
     assert complaintdesk("verify_ledger", "--json") == 0
     report = json.loads(capsys.readouterr().out.splitlines()[-1])

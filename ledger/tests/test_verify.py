@@ -68,7 +68,7 @@ def test_deleting_the_last_event_is_caught_by_version_and_replay(make_case):
     LedgerEvent.objects.filter(complaint=complaint, seq=WORKED_EVENTS).delete()
     report = verify()
     assert not report.ok
-    assert f"{complaint.tracking_no}: version 5 but the ledger head is event 4" in report.problems
+    assert f"{complaint.tracking_no}: version 5 but the ledger holds 4 writes (head event 4)" in report.problems
     # The proposal (status, text, amount) is on the row but no longer in the ledger.
     assert any(f"{complaint.tracking_no} event 3 field status:" in p for p in report.problems), report.problems
     assert any("field proposal_text: case row differs" in p for p in report.problems), report.problems
@@ -113,7 +113,7 @@ def test_editing_personal_data_on_the_row_is_caught_without_printing_it(make_cas
 def test_bumping_the_version_is_caught(make_case):
     complaint = make_case()
     Complaint.objects.filter(pk=complaint.pk).update(version=WORKED_EVENTS + 1)
-    only_problem_about(verify(), f"{complaint.tracking_no}: version 6 but the ledger head is event 5")
+    only_problem_about(verify(), f"{complaint.tracking_no}: version 6 but the ledger holds 5 writes (head event 5)")
 
 
 def test_editing_a_checkpoints_heads_is_caught(make_case):
