@@ -71,6 +71,8 @@ screenshots: install chromium
 bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/queue_page.py
+	$(BIN)/python bench/intelligence_eval.py
+	$(BIN)/python bench/import_bench.py
 
 lint: install
 	$(BIN)/ruff check .

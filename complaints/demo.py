@@ -1879,6 +1879,16 @@ class Teller:
                 return Actor.staff(user)
         raise RuntimeError(f"no demo user may {step.action} {complaint.tracking_no} ({complaint.status})")
 
+    def merger(self, complaint: Complaint, into: Complaint, first: Actor) -> Actor:
+        """Who folds a repeat into the earlier case: someone who may merge it and sees the other."""
+        from .permissions import Principal
+
+        u = self.users
+        for user in (first.user, u["demo_supervisor"], u["demo_manager"]):
+            if user is not None and may(Actor.staff(user), complaint, "merge") and Principal.of(user).can_see(into):
+                return Actor.staff(user)
+        raise RuntimeError(f"no demo user may merge {complaint.tracking_no} into {into.tracking_no}")
+
     def tell(self, spec: Spec) -> Complaint:
         staff = spec.channel in STAFF_CHANNELS
         fields = dict(spec.fields)
@@ -1906,6 +1916,7 @@ class Teller:
                     actor = self.actor(complaint, step, spec)
                     if step.action == "merge":
                         into = Complaint.objects.get(pk=self.cases[kwargs.pop("into_spec")].pk)
+                        actor = self.merger(complaint, into, actor)
                         complaint = duplicates.merge(complaint, actor=actor, into=into, **kwargs)
                     else:
                         complaint = getattr(actions, step.action)(complaint, actor=actor, **kwargs)

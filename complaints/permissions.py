@@ -186,6 +186,13 @@ def staff_may(user: User, complaint, action: str) -> bool:  # type: ignore[no-un
         return owner or agent_here or supervises
     if action == "classify":
         return owner or agent_here or supervises
+    # remedies: the amount rules (authority limits, the approval chain) are in resolutions.authority
+    if action == "add_remedy":
+        return owner or agent_here or supervises or legal
+    if action in {"mark_remedy_paid", "cancel_remedy"}:
+        return owner or agent_here or supervises
+    if action in {"approve_remedy", "reject_remedy"}:
+        return supervises or legal
     # start_work, wait_for_consumer, resume, propose_resolution, resolve, close, reopen, withdraw,
     # accept_proposal / refuse_proposal recorded on the consumer's behalf
     return owner or supervises

@@ -17,6 +17,13 @@ def after_event(complaint_id: int, action: str) -> None:
         from .duplicates import find_duplicates
 
         find_duplicates(complaint_id)
+        from intelligence.tasks import predict_for
+
+        predict_for(complaint_id)
+    if action in ("accept", "classify", "assign"):
+        from intelligence.tasks import note_corrections
+
+        note_corrections(complaint_id, action)
 
 
 def add_search_words(complaint_id: int) -> None:

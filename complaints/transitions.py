@@ -39,6 +39,13 @@ FROM_STATES: dict[str, frozenset[str]] = {
     "merge": OPEN_STATES,
     "absorb": frozenset(set(Status) - {S.ARCHIVED, S.MERGED}),
     "dismiss_duplicate": frozenset(set(Status) - {S.ARCHIVED, S.MERGED}),
+    # remedies (resolutions.actions): proposed while the case is worked, decided until it is resolved,
+    # executed (paid) until it is closed
+    "add_remedy": OPEN_STATES - {S.NEW},
+    "approve_remedy": (OPEN_STATES - {S.NEW}) | {S.RESOLVED},
+    "reject_remedy": (OPEN_STATES - {S.NEW}) | {S.RESOLVED},
+    "cancel_remedy": (OPEN_STATES - {S.NEW}) | {S.RESOLVED},
+    "mark_remedy_paid": (OPEN_STATES - {S.NEW}) | {S.RESOLVED, S.CLOSED},
 }
 
 # What the consumer may do with tracking number + access code.
@@ -49,6 +56,7 @@ CONSUMER_ONLY = frozenset({"appeal", "add_information", "reissue_access_code"})
 # the duplicate panel, the legal-hold switch), never offered as a lifecycle button.
 INTERNAL_ACTIONS = frozenset(
     {"reissue_access_code", "add_evidence", "set_legal_hold", "merge", "absorb", "dismiss_duplicate"}
+    | {"add_remedy", "approve_remedy", "reject_remedy", "cancel_remedy", "mark_remedy_paid"}
 )
 # States in which the consumer may add evidence: with the complaint, and when asked for more.
 CONSUMER_EVIDENCE_STATES = frozenset({S.NEW, S.AWAITING_CONSUMER})

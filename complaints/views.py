@@ -153,6 +153,8 @@ def case(request: HttpRequest, tracking_no: str, action_error: dict[str, Any] | 
         "receive": _("登记"),
         "sla_warning": _("时限预警"),
         "sla_breach": _("超时升级"),
+        "appeal": _("申诉"),
+        "add_information": _("投诉人补充信息"),
         "add_evidence": _("上传证据"),
         "view_evidence": _("查看证据"),
         "download_evidence": _("下载证据"),
@@ -164,6 +166,11 @@ def case(request: HttpRequest, tracking_no: str, action_error: dict[str, Any] | 
         "dismiss_duplicate": _("排除重复"),
         "share": _("共享"),
         "reissue_access_code": _("重新发放查询码"),
+        "add_remedy": _("提出补救措施"),
+        "approve_remedy": _("批准补救措施"),
+        "reject_remedy": _("驳回补救措施"),
+        "mark_remedy_paid": _("补救措施已执行/支付"),
+        "cancel_remedy": _("取消补救措施"),
     }
     for entry in timeline:
         entry["at"] = datetime.fromisoformat(entry["at"])
@@ -175,6 +182,8 @@ def case(request: HttpRequest, tracking_no: str, action_error: dict[str, Any] | 
     ]
     from evidence.choices import EvidenceKind
     from evidence.selectors import items_for_staff
+    from intelligence.selectors import predictions_for
+    from resolutions.selectors import panel_for
 
     actor = Actor.staff(user)
     masked = Principal.of(user).masked_for(complaint)
@@ -199,6 +208,8 @@ def case(request: HttpRequest, tracking_no: str, action_error: dict[str, Any] | 
             "may_merge": _may(complaint, actor, "merge"),
             "duplicates": visible_links(complaint, user),
             "merged_cases": list(complaint.merged_cases.visible_to(user).only("tracking_no", "received_at")),
+            "remedies": panel_for(complaint, user),
+            "predictions": predictions_for(complaint),
         },
         status=422 if action_error else 200,
     )

@@ -7,6 +7,8 @@ from evidence.api import public_router as evidence_public_router
 from evidence.api import router as evidence_router
 from intake.api import router as public_router
 from intake.webhooks import router as webhook_router
+from intelligence.api import router as intelligence_router
+from resolutions.api import router as remedies_router
 
 api = NinjaAPI(
     title="ComplaintDesk API",
@@ -21,4 +23,6 @@ api.add_router("/", staff_router)
 api.add_router("/", duplicates_router)
 api.add_router("/", evidence_router)
 api.add_router("/", evidence_public_router)
+api.add_router("/", remedies_router)
 api.add_router("/", webhook_router)
+api.add_router("/", intelligence_router)

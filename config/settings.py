@@ -56,13 +56,17 @@ INSTALLED_APPS = [
     "customers",
     "ledger",
     "complaints",
+    "resolutions",
     "evidence",
     "intake",
+    "imports",
+    "intelligence",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.SecurityHeaders",
+    "core.middleware.RequestSizeLimit",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -238,3 +242,8 @@ COMPLAINTDESK_MAIL_INTAKE_IMAP_INTERVAL = int(env("COMPLAINTDESK_MAIL_INTAKE_IMA
 # Outgoing SMTP gives up after this many seconds: the mail listener sends the receipt while the relay
 # waits for its answer, so a hung outgoing server must not stall the intake (Django's default: never).
 EMAIL_TIMEOUT = int(env("EMAIL_TIMEOUT", "30"))
+# Remedies (DESIGN.md §5, docs/remedies.md): the largest amount one remedy may carry, in its currency.
+COMPLAINTDESK_REMEDY_MAX_AMOUNT = int(env("COMPLAINTDESK_REMEDY_MAX_AMOUNT", "10000000"))
+# Intelligence (DESIGN.md §7, docs/intelligence.md): a prediction at intake at or above this
+# calibrated confidence is applied to the new case (a `classify` event by the system); below, suggested.
+COMPLAINTDESK_AUTO_APPLY_CONFIDENCE = float(env("COMPLAINTDESK_AUTO_APPLY_CONFIDENCE", "0.85"))

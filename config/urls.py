@@ -41,6 +41,8 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("staff/away/", away, name="away"),
+    path("staff/imports/", include("imports.urls")),
+    path("staff/remedies/", include("resolutions.urls")),
     path("staff/", include("complaints.urls")),
     path("", include("intake.urls")),
 ]

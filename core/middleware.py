@@ -3,7 +3,9 @@ inline script) and a referrer policy. The Django admin keeps its own defaults.""
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -22,3 +24,30 @@ class SecurityHeaders:
         response.setdefault("Referrer-Policy", "same-origin")
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         return response
+
+
+def max_request_bytes() -> int:
+    """The largest request body accepted: every attachment a submission may carry, at the largest
+    size, plus room for the form (and a bulk-import file, for the admin's upload)."""
+    attachments = settings.COMPLAINTDESK_ATTACHMENTS_MAX * settings.COMPLAINTDESK_EVIDENCE_MAX_BYTES
+    imports = getattr(settings, "COMPLAINTDESK_IMPORT_MAX_BYTES", 0)
+    return max(attachments, imports) + 2 * 1024 * 1024
+
+
+class RequestSizeLimit:
+    """Refuse an oversized body from its Content-Length, before Django spools it to disk: uploads
+    are checked file by file later, but a huge request would fill the disk first."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = max_request_bytes()
+        if length > limit:
+            message = _("请求过大（上限 %(mb)d MB）。") % {"mb": limit // (1024 * 1024)}
+            return JsonResponse({"error": "too_large", "message": message}, status=413)
+        return self.get_response(request)

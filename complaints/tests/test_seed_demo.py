@@ -28,6 +28,7 @@ def test_seed_demo(db):  # type: ignore[no-untyped-def]
     check_every_state_channel_category_and_priority()
     check_org_users_and_documented_password(out.getvalue())
     check_ledger_chains()
+    check_classifier_active_with_predictions(out.getvalue())
     check_if_empty_does_nothing_the_second_time()
 
 
@@ -49,6 +50,15 @@ def check_every_state_channel_category_and_priority() -> None:
     assert max(received) <= now
     assert (now - min(received)).days >= 30
     assert LedgerEvent.objects.filter(created_at__gt=now).count() == 0
+
+
+def check_classifier_active_with_predictions(printed: str) -> None:
+    from intelligence.models import ClassifierModel, Prediction
+
+    assert "Classifier: category model v1" in printed
+    assert ClassifierModel.objects.filter(target="category", active=True).count() == 1
+    new_cases = Complaint.objects.filter(is_demo=True, status="new")
+    assert Prediction.objects.filter(complaint__in=new_cases, target="category").count() == new_cases.count() > 0
 
 
 def check_org_users_and_documented_password(printed: str) -> None:

@@ -210,3 +210,8 @@ def test_dates_and_amounts_follow_the_language(cast, body):
     english.cookies["django_language"] = "en"
     en = english.get(f"/staff/cases/{case.tracking_no}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "12,345.50" in en and f"{local.day} {local:%b %Y}, {local:%H:%M}" in en
+
+
+def test_the_staff_menu_offers_bulk_import_to_admins_only(cast):
+    assert "/staff/imports/" in logged_in(cast.admin).get("/staff/imports/").content.decode()
+    assert 'href="/staff/imports/"' not in logged_in(cast.agent).get("/staff/").content.decode()

@@ -11,3 +11,11 @@ def get(mapping: Any, key: str) -> Any:
     if hasattr(mapping, "get"):
         return mapping.get(key, "")
     return ""
+
+
+@register.filter
+def has_role(user: Any, role: str) -> bool:
+    """Whether a staff user holds a role (menus only; every view checks access itself)."""
+    from complaints.permissions import Principal
+
+    return bool(getattr(user, "is_authenticated", False)) and Principal.of(user).has(role)

@@ -72,3 +72,16 @@ def test_a_zip_bomb_is_refused(settings):
 
 def test_unknown_binary_content_is_refused_with_the_reason():
     assert "无法识别" in refusal(bytes(range(256)) * 4, "data.bin.dat")
+
+
+def test_an_oversized_request_is_refused_before_it_is_read(db, settings):
+    from django.test import Client
+
+    from core.middleware import max_request_bytes
+
+    settings.COMPLAINTDESK_ATTACHMENTS_MAX = 2
+    settings.COMPLAINTDESK_EVIDENCE_MAX_BYTES = 1024
+    response = Client().generic(
+        "POST", "/", b"x", content_type="multipart/form-data; boundary=x", CONTENT_LENGTH=str(max_request_bytes() + 1)
+    )
+    assert response.status_code == 413 and response.json()["error"] == "too_large"

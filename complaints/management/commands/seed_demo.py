@@ -39,6 +39,7 @@ class Command(BaseCommand):
         org = demo.ensure_org()
         states = demo.generate(options["count"], options["seed"], run_hooks=options["run_hooks"], org=org)
         seconds = time.monotonic() - started
+        classifier = _demo_classifier()
         made = ", ".join(f"{k} {v}" for k, v in sorted(org.created.items()) if v) or "nothing new"
         self.stdout.write(f"Organisation: {made}.")
         by_state = ", ".join(f"{status} {n}" for status, n in sorted(states.items()))
@@ -46,6 +47,8 @@ class Command(BaseCommand):
             f"Complaints: {sum(states.values())} demo complaints in {seconds:.1f} s"
             + (f" ({by_state})." if by_state else ".")
         )
+        if classifier:
+            self.stdout.write(classifier)
         self.stdout.write("")
         self.stdout.write(
             self.style.WARNING(
@@ -64,6 +67,29 @@ class Command(BaseCommand):
             self.stdout.write("  ".join(_pad(cell, widths[i]) for i, cell in enumerate(row)).rstrip())
             if n == 0:
                 self.stdout.write("  ".join("-" * w for w in widths))
+
+
+def _demo_classifier() -> str:
+    """A category model trained on the demo cases, active, with its predictions for the new cases,
+    so that the case page shows classification with its confidence from the start."""
+    from intelligence.actions import activate
+    from intelligence.models import ClassifierModel
+    from intelligence.tasks import predict_for, train_from_cases
+
+    if ClassifierModel.objects.filter(target="category", active=True).exists():
+        return ""
+    model_id = train_from_cases.call("category", None)
+    if model_id is None:
+        return "Classifier: not enough categorised demo cases to train one."
+    model = activate(ClassifierModel.objects.get(pk=model_id))
+    new_cases = list(Complaint.objects.filter(is_demo=True, status="new").values_list("pk", flat=True))
+    for pk in new_cases:
+        predict_for(pk)
+    rows = model.training.get("rows", "?")
+    return (
+        f"Classifier: category model v{model.version} trained on {rows} cases, active; "
+        f"{len(new_cases)} new cases classified."
+    )
 
 
 def _width(text: str) -> int:

@@ -1,0 +1,88 @@
+"""Trained classifiers (versioned, one active per target), their audit chain, and the predictions
+made for cases at intake with the agents' corrections."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from .choices import ModelAction
+
+
+class ClassifierModel(models.Model):
+    """One trained version of the classifier for a target. The fitted pipeline is a blob in the
+    content-addressed store (evidence.store), named by its SHA-256, which is checked before loading."""
+
+    target = models.CharField(_("预测目标"), max_length=60, db_index=True)
+    version = models.PositiveIntegerField(_("版本"))
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # rows, classes with counts, data source, format, text and label fields, features, seconds.
+    training = models.JSONField(_("训练数据摘要"), default=dict)
+    # Measured on a held-out part of the training data (see actions.train).
+    metrics = models.JSONField(_("评估指标"), default=dict)
+    blob_sha256 = models.CharField(max_length=64)
+    blob_size = models.PositiveBigIntegerField(default=0)
+    active = models.BooleanField(_("启用"), default=False)
+
+    class Meta:
+        verbose_name = _("分类模型")
+        verbose_name_plural = pgettext_lazy("plural", "分类模型")
+        ordering = ["target", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["target", "version"], name="classifier_target_version"),
+            models.UniqueConstraint(
+                fields=["target"], condition=Q(active=True), name="classifier_one_active_per_target"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target} v{self.version}"
+
+
+class ModelEvent(models.Model):
+    """The audit chain of model changes (training, activation, rollback). Activation is no case
+    event, so it has a hash chain of its own, built like the case chains (ledger/chain.py)."""
+
+    seq = models.PositiveIntegerField(unique=True)
+    action = models.CharField(max_length=20, choices=ModelAction.choices)
+    model = models.ForeignKey(ClassifierModel, null=True, on_delete=models.PROTECT, related_name="events")
+    target = models.CharField(max_length=60)
+    actor = models.CharField(max_length=40)
+    actor_label = models.CharField(max_length=150)
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("模型事件")
+        verbose_name_plural = pgettext_lazy("plural", "模型事件")
+        ordering = ["seq"]
+
+
+class Prediction(models.Model):
+    """What the active model of a target said about a case at intake, and what an agent made of it."""
+
+    complaint = models.ForeignKey("complaints.Complaint", on_delete=models.CASCADE, related_name="predictions")
+    target = models.CharField(_("预测目标"), max_length=60)
+    model = models.ForeignKey(ClassifierModel, on_delete=models.PROTECT, related_name="predictions")
+    label = models.CharField(_("预测结果"), max_length=200)
+    confidence = models.FloatField(_("置信度"))
+    # True: the prediction was set on the case (a `classify` event by the system); False: a suggestion.
+    applied = models.BooleanField(_("已自动应用"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    corrected_to = models.CharField(_("更正为"), max_length=200, blank=True)
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    corrected_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("预测")
+        verbose_name_plural = pgettext_lazy("plural", "预测")
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["complaint", "target"], name="prediction_complaint_target")]
