@@ -219,6 +219,9 @@ COMPLAINTDESK_REGIONS_FILE = Path(
 # how long evidence of a closed case is kept before it may be deleted (legal holds keep it longer).
 COMPLAINTDESK_EVIDENCE_MAX_BYTES = int(env("COMPLAINTDESK_EVIDENCE_MAX_BYTES", str(20 * 1024 * 1024)))
 COMPLAINTDESK_ATTACHMENTS_MAX = int(env("COMPLAINTDESK_ATTACHMENTS_MAX", "10"))
+# What one case may receive from the consumer, in all (files, bytes).
+COMPLAINTDESK_CONSUMER_EVIDENCE_FILES = int(env("COMPLAINTDESK_CONSUMER_EVIDENCE_FILES", "30"))
+COMPLAINTDESK_CONSUMER_EVIDENCE_BYTES = int(env("COMPLAINTDESK_CONSUMER_EVIDENCE_BYTES", str(200 * 1024 * 1024)))
 COMPLAINTDESK_EVIDENCE_RETENTION_DAYS = int(env("COMPLAINTDESK_EVIDENCE_RETENTION_DAYS", str(3 * 365)))
 # Possible duplicates at intake: the same complainant, text this similar (0-1), within this window.
 COMPLAINTDESK_DUPLICATE_WINDOW_DAYS = int(env("COMPLAINTDESK_DUPLICATE_WINDOW_DAYS", "30"))

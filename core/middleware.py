@@ -26,12 +26,13 @@ class SecurityHeaders:
         return response
 
 
-def max_request_bytes() -> int:
+def max_request_bytes(path: str = "") -> int:
     """The largest request body accepted: every attachment a submission may carry, at the largest
-    size, plus room for the form (and a bulk-import file, for the admin's upload)."""
-    attachments = settings.COMPLAINTDESK_ATTACHMENTS_MAX * settings.COMPLAINTDESK_EVIDENCE_MAX_BYTES
-    imports = getattr(settings, "COMPLAINTDESK_IMPORT_MAX_BYTES", 0)
-    return max(attachments, imports) + 2 * 1024 * 1024
+    size, plus room for the form; the admin's bulk-import upload may be larger, on its own path."""
+    limit = settings.COMPLAINTDESK_ATTACHMENTS_MAX * settings.COMPLAINTDESK_EVIDENCE_MAX_BYTES
+    if path.startswith("/staff/imports/"):
+        limit = max(limit, getattr(settings, "COMPLAINTDESK_IMPORT_MAX_BYTES", 0))
+    return limit + 2 * 1024 * 1024
 
 
 class RequestSizeLimit:
@@ -46,7 +47,7 @@ class RequestSizeLimit:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        limit = max_request_bytes()
+        limit = max_request_bytes(request.path)
         if length > limit:
             message = _("请求过大（上限 %(mb)d MB）。") % {"mb": limit // (1024 * 1024)}
             return JsonResponse({"error": "too_large", "message": message}, status=413)

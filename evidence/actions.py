@@ -65,11 +65,34 @@ def _private(complaint: Complaint, values: dict[str, str]) -> dict[str, str]:
     return values if usable(complaint.subject_key_id) else {}
 
 
-def _check_may_add(complaint: Complaint, actor: Actor) -> None:
+def _check_may_add(complaint: Complaint, actor: Actor, size: int = 0) -> None:
     check_may(complaint, actor, "add_evidence")
     reason = guard(complaint, "add_evidence", consumer=actor.kind == "consumer")
     if reason is not None:
         raise TransitionNotAllowed("add_evidence", complaint.status, [], reason)
+    if actor.kind == "consumer":
+        _check_consumer_quota(complaint, size)
+
+
+def _check_consumer_quota(complaint: Complaint, size: int) -> None:
+    """What one case may receive from the public side: anyone who files a complaint holds a code,
+    and the store keeps everything, so the files and bytes per case are capped."""
+    from django.db.models import Count, Sum
+
+    sent = Evidence.objects.filter(complaint=complaint, added_by="consumer").aggregate(n=Count("id"), b=Sum("size"))
+    files, total = sent["n"] or 0, sent["b"] or 0
+    if files + 1 > settings.COMPLAINTDESK_CONSUMER_EVIDENCE_FILES:
+        raise ValidationError(
+            "file",
+            _("每件投诉最多可提交 %(n)d 个证据文件；如需更多，请联系经办人。")
+            % {"n": settings.COMPLAINTDESK_CONSUMER_EVIDENCE_FILES},
+        )
+    if total + size > settings.COMPLAINTDESK_CONSUMER_EVIDENCE_BYTES:
+        raise ValidationError(
+            "file",
+            _("每件投诉提交的证据文件合计不能超过 %(mb)d MB；如需更多，请联系经办人。")
+            % {"mb": settings.COMPLAINTDESK_CONSUMER_EVIDENCE_BYTES // (1024 * 1024)},
+        )
 
 
 def add_evidence(
@@ -93,11 +116,11 @@ def add_evidence(
         content_type = "message/rfc822"
     else:
         data, size, content_type = check_evidence(content, filename, kind)
-    _check_may_add(complaint, actor)  # before storing: a refused action leaves no blob
+    _check_may_add(complaint, actor, size)  # before storing: a refused action leaves no blob
     sha256, size = store.put(data)
     with transaction.atomic():
         locked = _lock(complaint.pk)
-        _check_may_add(locked, actor)
+        _check_may_add(locked, actor, size)
         item = Evidence.objects.create(
             complaint=locked,
             kind=kind,
@@ -191,7 +214,12 @@ def delete_evidence(item: Evidence, *, actor: Actor, reason: str) -> Evidence:
             private=_private(locked, {"note": reason}),
         )
         sha256 = item.sha256
-        still_used = Evidence.objects.filter(sha256=sha256, deleted_at__isnull=True).exists()
+        from intake.models import InboundMail
+
+        still_used = (
+            Evidence.objects.filter(sha256=sha256, deleted_at__isnull=True).exists()
+            or InboundMail.objects.filter(raw_sha256=sha256).exists()  # the mail as received stays
+        )
         if not still_used:
             transaction.on_commit(lambda: store.delete(sha256))
     return item

@@ -138,13 +138,10 @@ def _check_zip(data: BinaryIO, name: str, depth: int = 0) -> str:
     except (zipfile.BadZipFile, OSError, ValueError):
         raise _refuse(_("%(name)s：压缩文件已损坏，无法检查其内容。") % {"name": name}) from None
     names = [m.filename for m in members]
-    for prefix, mime in _OOXML.items():
-        if "[Content_Types].xml" in names and any(n.startswith(prefix) for n in names):
-            if any(n.lower().endswith("vbaproject.bin") for n in names):
-                raise _refuse(_("%(name)s：含宏的 Office 文件不予接收。") % {"name": name})
-            return mime
-    if "mimetype" in names and "META-INF/manifest.xml" in names:
-        return "application/vnd.oasis.opendocument"
+    office = _office_type(names)
+    if office and any(n.lower().endswith("vbaproject.bin") for n in names):
+        raise _refuse(_("%(name)s：含宏的 Office 文件不予接收。") % {"name": name})
+    # Every container, an office document too, is checked member by member before it is named.
     if len(members) > _ZIP_MAX_MEMBERS:
         raise _refuse(_("%(name)s：压缩文件内文件过多。") % {"name": name})
     total = sum(m.file_size for m in members)
@@ -158,19 +155,41 @@ def _check_zip(data: BinaryIO, name: str, depth: int = 0) -> str:
             raise _refuse(_("%(name)s：加密的压缩文件无法检查，不予接收。") % {"name": name})
         with archive.open(member) as inner:
             head = inner.read(_HEAD)
-        inner_type = _detect(head, member.filename)
-        if inner_type == "application/zip" or inner_type in _OPAQUE_ARCHIVES:
+        if office:
+            # Parts of a document are XML and media; an executable or an embedded archive or OLE
+            # object inside one is refused.
+            if _executable(head):
+                raise _refuse(_("%(name)s：可执行文件和脚本不予接收。") % {"name": name})
+            kind = filetype.guess(head)
+            inner_type = kind.mime if kind is not None else ""
+        else:
+            inner_type = _detect(head, member.filename)
+        if inner_type == "application/zip" or inner_type in _OPAQUE_ARCHIVES or inner_type in _EXECUTABLE:
             raise _refuse(
                 _("%(name)s：压缩文件中不能再含压缩文件（%(member)s）。") % {"name": name, "member": member.filename}
             )
-    return "application/zip"
+    return office or "application/zip"
+
+
+def _office_type(names: list[str]) -> str | None:
+    """The type of an OOXML or OpenDocument container, from its parts; None for another ZIP."""
+    for prefix, mime in _OOXML.items():
+        if "[Content_Types].xml" in names and any(n.startswith(prefix) for n in names):
+            return mime
+    if "mimetype" in names and "META-INF/manifest.xml" in names:
+        return "application/vnd.oasis.opendocument"
+    return None
+
+
+def _executable(head: bytes) -> bool:
+    return head[:2] == b"MZ" or head[:4] in (b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xfe\xed\xfa\xcf", b"\xca\xfe\xba\xbe")
 
 
 def _detect(head: bytes, name: str) -> str:
     """The content type of `head`, or a refusal naming why it is not accepted."""
     if _suffix(name) in _DANGEROUS_SUFFIXES:
         raise _refuse(_("%(name)s：可执行文件和脚本不予接收。") % {"name": name})
-    if head[:2] == b"MZ" or head[:4] in (b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xfe\xed\xfa\xcf", b"\xca\xfe\xba\xbe"):
+    if _executable(head):
         raise _refuse(_("%(name)s：可执行文件和脚本不予接收。") % {"name": name})
     kind = filetype.guess(head)
     mime = kind.mime if kind is not None else None

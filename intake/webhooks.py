@@ -47,6 +47,9 @@ SIGNATURE_HEADER = "X-Signature-256"
 EVENT_ID_MAX = 100  # Complaint.external_id
 # Every intake field but the channel, which is the source's own.
 MAPPABLE_FIELDS = frozenset(IntakeData.model_fields) - {"channel"}
+# Triage is staff work: a payload (often text end users wrote on the platform) never sets these; an
+# admin may fix them for a whole source in its defaults.
+TRIAGE_FIELDS = frozenset({"priority", "severity", "risk_flags"})
 _STRING_FIELDS = frozenset(name for name, f in IntakeData.model_fields.items() if f.annotation is str)
 
 
@@ -151,6 +154,10 @@ def check_source_config(mapping: Any, defaults: Any, event_id_path: str) -> dict
         for field, path in mapping.items():
             if field not in MAPPABLE_FIELDS:
                 problems.append(_("未知字段：%(field)s") % {"field": field})
+            elif field in TRIAGE_FIELDS:
+                problems.append(
+                    _("%(field)s 由工作人员研判，不能取自推送内容（可在固定取值中设定）。") % {"field": field}
+                )
             elif not isinstance(path, str):
                 problems.append(_("%(field)s 的路径应为文本。") % {"field": field})
             else:
@@ -205,6 +212,8 @@ def _path_of(source: WebhookSource, field: str) -> str | None:
 def _mapped(source: WebhookSource, document: Any) -> dict[str, Any]:
     values: dict[str, Any] = dict(source.defaults or {})
     for field, path in source.mapping.items():
+        if field in TRIAGE_FIELDS:
+            continue  # refused when the source was configured; never taken from a payload
         value = resolve(document, parse_path(path))
         if value is _MISSING or value is None:
             continue

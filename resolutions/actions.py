@@ -95,7 +95,9 @@ def add_remedy(
 
     def change(c: Complaint, now: datetime) -> dict[str, Any]:
         limits = authority.limits_for(c)
-        steps = authority.required_steps(kind, value, currency, authority.own_limit(actor.user, c, limits), limits)
+        proposer_limit = authority.own_limit(actor.user, c, limits)
+        already = authority.granted_on_case(c)
+        steps = authority.required_steps(kind, value, currency, proposer_limit, limits, already=already)
         remedy = Remedy.objects.create(
             complaint=c,
             kind=kind,

@@ -66,7 +66,8 @@ def own_limit(user: User, complaint: Complaint, limits: dict[str, Decimal]) -> D
     """What this user may grant on this case without anyone's approval."""
     principal = Principal.of(user)
     values = [Decimal(0)]
-    if Role.AGENT in principal.roles:
+    # An agent's authority is for the cases of their own department (or their own cases).
+    if complaint.department_id in principal.agent_departments or complaint.owner_id == user.pk:
         values.append(limits[LimitRole.AGENT])
     if complaint.department_id in principal.supervised_departments:
         values.append(limits[LimitRole.SUPERVISOR])
@@ -88,14 +89,36 @@ def approval_limit(user: User, complaint: Complaint, limits: dict[str, Decimal])
     return max(values)
 
 
+def granted_on_case(complaint: Complaint) -> Decimal:
+    """Compensation and goodwill (CNY) the case already holds, not rejected or cancelled: limits
+    apply to what a case receives in all, so one payment cannot be split under them."""
+    from django.db.models import Sum
+
+    from .choices import RemedyStatus
+
+    total = (
+        Remedy.objects.filter(complaint=complaint, kind__in=NEEDS_AUTHORITY, currency="CNY")
+        .exclude(status__in=[RemedyStatus.REJECTED, RemedyStatus.CANCELLED])
+        .aggregate(total=Sum("amount"))["total"]
+    )
+    return total or Decimal(0)
+
+
 def required_steps(
-    kind: str, amount: Decimal | None, currency: str, proposer_limit: Decimal, limits: dict[str, Decimal]
+    kind: str,
+    amount: Decimal | None,
+    currency: str,
+    proposer_limit: Decimal,
+    limits: dict[str, Decimal],
+    already: Decimal = Decimal(0),
 ) -> list[str]:
-    """The approvals a new remedy needs, in order; empty when the proposer's authority covers it."""
+    """The approvals a new remedy needs, in order; empty when the proposer's authority covers it.
+    `already`: what the case holds before this one (the limits apply to the sum)."""
     if kind not in NEEDS_AUTHORITY or not amount:
         return []
     if currency != "CNY":
         return [Step.LEGAL, Step.EXECUTIVE]  # limits are in CNY: no conversion, the top decides
+    amount = amount + already
     if amount <= proposer_limit:
         return []
     if amount <= limits[LimitRole.SUPERVISOR]:

@@ -85,3 +85,13 @@ def test_an_oversized_request_is_refused_before_it_is_read(db, settings):
         "POST", "/", b"x", content_type="multipart/form-data; boundary=x", CONTENT_LENGTH=str(max_request_bytes() + 1)
     )
     assert response.status_code == 413 and response.json()["error"] == "too_large"
+
+
+def test_an_office_document_is_checked_inside_like_any_archive():
+    content_types = b"<?xml version='1.0'?><Types/>"
+    document = {"[Content_Types].xml": content_types, "word/document.xml": b"<document/>"}
+    assert check(samples.zipped(document), "ok.docx").endswith("wordprocessingml.document")
+    assert "可执行文件" in refusal(samples.zipped({**document, "word/evil.exe": samples.exe()}), "x.docx")
+    inner = samples.zipped({"a.png": samples.png()})
+    assert "压缩文件" in refusal(samples.zipped({**document, "word/inner.zip": inner}), "x.docx")
+    assert "过大" in refusal(samples.zipped({**document, "word/zeros.bin": b"0" * 5_000_000}), "x.docx")

@@ -334,3 +334,24 @@ def test_filenames_are_cleaned_of_paths_and_control_characters(accepted, cast, a
     response = upload(api_as(cast.agent), complaint.tracking_no, samples.png(), "../../etc/\x07pass.png")
     assert response.status_code == 201 and response.json()["filename"] == "pass.png"
     assert re.fullmatch(r"[0-9a-f]{64}", response.json()["sha256"])
+
+
+def test_the_public_side_can_send_only_so_much_to_one_case(received, settings, api_as):
+    complaint, code = received
+    settings.COMPLAINTDESK_CONSUMER_EVIDENCE_FILES = 2
+    settings.COMPLAINTDESK_CONSUMER_EVIDENCE_BYTES = 10_000
+
+    def send(data, name):
+        return api_as(None).client.post(
+            f"/api/v1/public/complaints/{complaint.tracking_no}/evidence",
+            {"file": SimpleUploadedFile(name, data)},
+            headers={"X-Access-Code": code},
+        )
+
+    assert send(samples.png(1), "1.png").status_code == 201
+    too_big = send(b"x" * 9_990, "big.txt")
+    assert too_big.status_code == 422 and "合计" in too_big.json()["errors"][0]["message"]
+    assert send(samples.png(2), "2.png").status_code == 201
+    too_many = send(samples.png(3), "3.png")
+    assert too_many.status_code == 422 and "最多可提交 2 个" in too_many.json()["errors"][0]["message"]
+    assert complaint.evidence.count() == 2

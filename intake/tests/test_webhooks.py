@@ -345,3 +345,10 @@ def test_a_monitor_without_contact_details_files_anonymously_through_its_default
     response = deliver({"id": 1, "text": "某品牌充电宝在地铁上冒烟起火，大家注意。"}, slug="weibo")
     assert response.status_code == 201
     assert Complaint.objects.get().anonymous is True
+
+
+def test_a_payload_never_sets_triage_fields(db):
+    from intake.webhooks import check_source_config
+
+    errors = check_source_config({"description": "$.text", "priority": "$.level"}, {"priority": "P2"}, "$.id")
+    assert "priority" in errors["mapping"] and "defaults" not in errors

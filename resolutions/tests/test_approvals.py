@@ -247,3 +247,21 @@ def test_each_step_is_a_ledger_event_with_private_text_encrypted(cast, case):
     assert "赔偿误工费" not in str(chain[0].data)
     assert all(e.actor.startswith("staff:") for e in chain)
     assert verify().ok
+
+
+def test_limits_apply_to_what_the_case_receives_in_all(cast, case):
+    first = add(case, cast.agent, "150")
+    assert first.status == "proposed"
+    second = add(case, cast.agent, "150")  # 300 in all: over the agent's 200
+    assert second.status == "pending_approval" and second.required_steps == ["supervisor"]
+    actions.cancel_remedy(second, actor=Actor.staff(cast.agent), reason="重复录入")
+    third = add(case, cast.agent, "50")  # cancelled ones no longer count: 200 in all
+    assert third.status == "proposed"
+
+
+def test_an_agent_of_another_department_has_no_agent_limit_here(cast, case):
+    from resolutions import authority
+
+    limits = authority.limits_for(case)
+    assert authority.own_limit(cast.agent, case, limits) == limits["agent"]
+    assert authority.own_limit(cast.outsider, case, limits) == 0
