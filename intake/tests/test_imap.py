@@ -221,3 +221,12 @@ def test_wrong_credentials_fail_the_poll_loudly(cast, dovecot, mailbox_settings)
     mailbox_settings.COMPLAINTDESK_MAIL_INTAKE_IMAP_PASSWORD = "wrong"
     with pytest.raises(MailboxLoginError):
         call_command("mail_intake", "--imap", "--once")
+
+
+def test_a_message_over_the_size_limit_is_flagged_and_not_taken(cast, dovecot, mailbox_settings):
+    mailbox_settings.COMPLAINTDESK_MAIL_INTAKE_MAX_BYTES = 5_000
+    dovecot.append(mail(text="太大的邮件" * 2_000))
+    dovecot.append(mail(text="热水器漏水，要求上门维修。"))
+    call_command("mail_intake", "--imap", "--once")
+    assert Complaint.objects.count() == 1 and InboundMail.objects.count() == 1
+    assert dovecot.uids("UNSEEN") == [] and len(dovecot.uids("FLAGGED")) == 1

@@ -9,6 +9,7 @@ never stops the others."""
 
 import asyncio
 import logging
+import re
 import signal
 import threading
 import time
@@ -103,7 +104,18 @@ def poll_imap() -> int:
         settings.COMPLAINTDESK_MAIL_INTAKE_IMAP_PASSWORD,
         initial_folder=settings.COMPLAINTDESK_MAIL_INTAKE_IMAP_FOLDER,
     ) as mailbox:
+        limit = settings.COMPLAINTDESK_MAIL_INTAKE_MAX_BYTES
         for uid in mailbox.uids(AND(seen=False)):
+            # Too large a message is not fetched (the same limit as SMTP's 552): it is flagged for a
+            # person to deal with in the mailbox, and left there.
+            status, data = mailbox.client.uid("FETCH", uid, "(RFC822.SIZE)")
+            size = re.search(rb"RFC822\.SIZE (\d+)", b" ".join(d for d in data if isinstance(d, bytes)) or b"")
+            if status == "OK" and size is not None and int(size.group(1)) > limit:
+                log.error(
+                    "IMAP message %s is %s bytes, over the %s-byte limit; flagged, not taken", uid, size.group(1), limit
+                )
+                mailbox.flag(uid, [MailMessageFlags.FLAGGED, MailMessageFlags.SEEN], True)
+                continue
             # The exact bytes (BODY.PEEK: fetching does not mark the message seen).
             status, data = mailbox.client.uid("FETCH", uid, "(BODY.PEEK[])")
             raw = next((item[1] for item in data if isinstance(item, tuple) and len(item) > 1), None)
