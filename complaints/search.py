@@ -18,16 +18,21 @@ _MAX_TOKENS = 4000
 _jieba: Any = None
 
 
-def _segment(text: str) -> list[str]:
+def jieba() -> Any:
+    """jieba, loaded once per process (its dictionary takes a moment), quiet."""
     global _jieba
     if _jieba is None:
         import logging
 
-        import jieba
+        import jieba as module
 
-        jieba.setLogLevel(logging.WARNING)
-        _jieba = jieba
-    return [w for w in _jieba.lcut(text) if len(w) >= 3 and _CJK.fullmatch(w)]
+        module.setLogLevel(logging.WARNING)
+        _jieba = module
+    return _jieba
+
+
+def _segment(text: str) -> list[str]:
+    return [w for w in jieba().lcut(text) if len(w) >= 3 and _CJK.fullmatch(w)]
 
 
 def warm_up() -> None:

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.choices import Role
 from complaints.permissions import Principal
+from core.admin import ReadOnlyAdmin
 from core.errors import DomainError
 
 from . import actions
@@ -20,19 +21,8 @@ def _is_admin(request: Any) -> bool:
     return bool(request.user.is_superuser or Principal.of(request.user).has(Role.ADMIN))
 
 
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
-        return False
-
-
 @admin.register(ClassifierModel)
-class ClassifierModelAdmin(_ReadOnly):
+class ClassifierModelAdmin(ReadOnlyAdmin):
     list_display = ("target", "version", "active", "created_at", "created_by", "rows", "accuracy", "macro_f1")
     list_filter = ("target", "active")
     actions = ["activate", "rollback", "deactivate", "retrain_from_cases"]
@@ -103,13 +93,13 @@ class ClassifierModelAdmin(_ReadOnly):
 
 
 @admin.register(ModelEvent)
-class ModelEventAdmin(_ReadOnly):
+class ModelEventAdmin(ReadOnlyAdmin):
     list_display = ("seq", "action", "target", "model", "actor_label", "created_at")
     list_filter = ("action", "target")
 
 
 @admin.register(Prediction)
-class PredictionAdmin(_ReadOnly):
+class PredictionAdmin(ReadOnlyAdmin):
     list_display = ("complaint", "target", "label", "confidence", "applied", "corrected_to", "created_at")
     list_filter = ("target", "applied")
     list_select_related = ("complaint",)

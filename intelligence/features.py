@@ -44,19 +44,10 @@ def has_content(text: str) -> bool:
     return any(ch.isalpha() for ch in normalise(text))
 
 
-_jieba: Any = None
-
-
 def _jieba_words(run: str) -> list[str]:
-    global _jieba
-    if _jieba is None:
-        import logging
+    from complaints.search import jieba
 
-        import jieba
-
-        jieba.setLogLevel(logging.WARNING)
-        _jieba = jieba
-    return [w for w in _jieba.lcut(run, HMM=False) if len(w) >= 2]
+    return [w for w in jieba().lcut(run, HMM=False) if len(w) >= 2]
 
 
 def words(text: str) -> list[str]:

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
+
 from .models import AuthorityLimit, Remedy
 
 
@@ -12,18 +14,9 @@ class AuthorityLimitAdmin(admin.ModelAdmin):
 
 
 @admin.register(Remedy)
-class RemedyAdmin(admin.ModelAdmin):
+class RemedyAdmin(ReadOnlyAdmin):
     """Read-only: remedies change only through resolutions.actions (ledgered)."""
 
     list_display = ("complaint", "kind", "amount", "currency", "status", "proposed_by", "proposed_at", "paid_at")
     list_filter = ("kind", "status", "currency")
     search_fields = ("complaint__tracking_no", "paid_reference")
-
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
-        return False
