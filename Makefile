@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/complaintdesk
 BIND ?= 127.0.0.1:8000
 WORKERS ?= 3
 
-.PHONY: install chromium dovecot screenshots run test test-sqlite test-postgres bench lint messages clean
+.PHONY: install chromium dovecot fonts screenshots run test test-sqlite test-postgres bench lint messages clean
 
 $(BIN)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
@@ -33,7 +33,12 @@ chromium:
 dovecot:
 	@test -x /usr/sbin/dovecot || { apt-get update -q && apt-get install -y -q dovecot-imapd; }
 
-install: $(BIN)/.installed node_modules/.installed messages static/vendor/.copied
+# A TrueType CJK font for the PDFs (settlement agreements, dossiers): reportlab embeds TrueType
+# subsets, so the Chinese text renders everywhere and can be extracted again.
+fonts:
+	@test -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc || { apt-get update -q && apt-get install -y -q fonts-wqy-zenhei; }
+
+install: $(BIN)/.installed node_modules/.installed messages static/vendor/.copied fonts
 
 # Front-end assets from the npm registry, served locally by whitenoise (no CDN).
 static/vendor/.copied: node_modules/.installed

@@ -193,6 +193,14 @@ def staff_may(user: User, complaint, action: str) -> bool:  # type: ignore[no-un
         return owner or agent_here or supervises
     if action in {"approve_remedy", "reject_remedy"}:
         return supervises or legal
+    # --- casework (contacts, reply templates, the written reply): begin ---
+    # --- casework: end ---
+    # --- investigation (coordination tasks, findings): begin ---
+    # --- investigation: end ---
+    # --- negotiation (resolutions: offers, counter-offers, settlement agreement): begin ---
+    # --- negotiation: end ---
+    # --- dossier (external routes, case dossier, crisis): begin ---
+    # --- dossier: end ---
     # start_work, wait_for_consumer, resume, propose_resolution, resolve, close, reopen, withdraw,
     # accept_proposal / refuse_proposal recorded on the consumer's behalf
     return owner or supervises

@@ -46,6 +46,14 @@ FROM_STATES: dict[str, frozenset[str]] = {
     "reject_remedy": (OPEN_STATES - {S.NEW}) | {S.RESOLVED},
     "cancel_remedy": (OPEN_STATES - {S.NEW}) | {S.RESOLVED},
     "mark_remedy_paid": (OPEN_STATES - {S.NEW}) | {S.RESOLVED, S.CLOSED},
+    # --- casework (contacts, reply templates, the written reply): begin ---
+    # --- casework: end ---
+    # --- investigation (coordination tasks, findings): begin ---
+    # --- investigation: end ---
+    # --- negotiation (resolutions: offers, counter-offers, settlement agreement): begin ---
+    # --- negotiation: end ---
+    # --- dossier (external routes, case dossier, crisis): begin ---
+    # --- dossier: end ---
 }
 
 # What the consumer may do with tracking number + access code.
@@ -57,6 +65,14 @@ CONSUMER_ONLY = frozenset({"appeal", "add_information", "reissue_access_code"})
 INTERNAL_ACTIONS = frozenset(
     {"reissue_access_code", "add_evidence", "set_legal_hold", "merge", "absorb", "dismiss_duplicate"}
     | {"add_remedy", "approve_remedy", "reject_remedy", "cancel_remedy", "mark_remedy_paid"}
+    # --- casework: begin ---
+    # --- casework: end ---
+    # --- investigation: begin ---
+    # --- investigation: end ---
+    # --- negotiation: begin ---
+    # --- negotiation: end ---
+    # --- dossier: begin ---
+    # --- dossier: end ---
 )
 # States in which the consumer may add evidence: with the complaint, and when asked for more.
 CONSUMER_EVIDENCE_STATES = frozenset({S.NEW, S.AWAITING_CONSUMER})

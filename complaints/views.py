@@ -3,6 +3,7 @@
 from datetime import datetime
 from typing import Any
 
+from django.apps import apps as django_apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -172,6 +173,8 @@ def case(request: HttpRequest, tracking_no: str, action_error: dict[str, Any] | 
         "mark_remedy_paid": _("补救措施已执行/支付"),
         "cancel_remedy": _("取消补救措施"),
     }
+    for app in django_apps.get_app_configs():  # labels of the actions other apps record on the case
+        names.update(getattr(app, "timeline_labels", {}))
     for entry in timeline:
         entry["at"] = datetime.fromisoformat(entry["at"])
         entry["label"] = names.get(entry["action"], entry["action"])

@@ -9,6 +9,9 @@ from intake.api import router as public_router
 from intake.webhooks import router as webhook_router
 from intelligence.api import router as intelligence_router
 from resolutions.api import router as remedies_router
+from casework.api import router as casework_router
+from investigation.api import router as investigation_router
+from dossier.api import router as dossier_router
 
 api = NinjaAPI(
     title="ComplaintDesk API",
@@ -26,3 +29,6 @@ api.add_router("/", evidence_public_router)
 api.add_router("/", remedies_router)
 api.add_router("/", webhook_router)
 api.add_router("/", intelligence_router)
+api.add_router("/", casework_router)
+api.add_router("/", investigation_router)
+api.add_router("/", dossier_router)

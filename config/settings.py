@@ -61,6 +61,9 @@ INSTALLED_APPS = [
     "intake",
     "imports",
     "intelligence",
+    "casework",
+    "investigation",
+    "dossier",
 ]
 
 MIDDLEWARE = [

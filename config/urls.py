@@ -43,6 +43,9 @@ urlpatterns = [
     path("staff/away/", away, name="away"),
     path("staff/imports/", include("imports.urls")),
     path("staff/remedies/", include("resolutions.urls")),
+    path("staff/casework/", include("casework.urls")),
+    path("staff/investigation/", include("investigation.urls")),
+    path("staff/dossier/", include("dossier.urls")),
     path("staff/", include("complaints.urls")),
     path("", include("intake.urls")),
 ]
