@@ -19,7 +19,7 @@ def after_event(complaint_id: int, action: str) -> None:
         find_duplicates(complaint_id)
         from intelligence.tasks import predict_for
 
-        predict_for(complaint_id)
+        predict_for(complaint_id)  # the classifiers and the text's signals (risk, sentiment)
     if action in ("accept", "classify", "assign"):
         from intelligence.tasks import note_corrections
 

@@ -21,3 +21,21 @@ def list_predictions(request: HttpRequest, tracking_no: str) -> list[dict[str, A
         {k: p[k] for k in ("target", "label", "label_display", "confidence", "applied", "corrected", "corrected_to")}
         for p in predictions_for(complaint)
     ]
+
+
+@router.get("/complaints/{tracking_no}/signals", summary="Risk phrases, sentiment, complainant type, priority")
+def case_signals(request: HttpRequest, tracking_no: str) -> dict[str, Any]:
+    """What the case's text says (read at intake). 404 until it has been read. The clause around each
+    risk phrase is left out for roles that see personal data masked."""
+    from django.http import Http404
+
+    from complaints.permissions import Principal
+
+    from .selectors import signals_for
+
+    user = _user(request)
+    complaint = get_complaint_for_user(user, tracking_no)
+    found = signals_for(complaint, masked=Principal.of(user).masked_for(complaint))
+    if found is None:
+        raise Http404("signals not read yet")
+    return found

@@ -86,3 +86,28 @@ class Prediction(models.Model):
         verbose_name_plural = pgettext_lazy("plural", "预测")
         ordering = ["id"]
         constraints = [models.UniqueConstraint(fields=["complaint", "target"], name="prediction_complaint_target")]
+
+
+class CaseSignals(models.Model):
+    """What the text of a case says beyond its category (intelligence.signals): risk phrases (negated
+    ones kept, marked), sentiment and emotion intensity, a complainant-type suggestion and a priority
+    suggestion, each with the signals behind it. Read at intake; risk flags found are added to the case
+    by a `classify` of the system (a ledger event), the rest stays a suggestion for the agent."""
+
+    complaint = models.OneToOneField("complaints.Complaint", on_delete=models.CASCADE, related_name="signals")
+    risk = models.JSONField(default=list)  # [{flag, phrase, context, start, end, negated}]
+    flags = models.JSONField(default=list)  # the flags raised (not negated)
+    sentiment = models.FloatField()  # -1 … 1
+    sentiment_source = models.CharField(max_length=60)  # "lexicon" or "model:<target> v<version>"
+    intensity = models.FloatField()  # 0 … 1
+    sentiment_signals = models.JSONField(default=list)
+    complainant_type = models.CharField(max_length=20, blank=True)
+    type_signals = models.JSONField(default=list)
+    type_scores = models.JSONField(default=dict)
+    priority = models.CharField(max_length=2)
+    priority_reasons = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("文本信号")
+        verbose_name_plural = pgettext_lazy("plural", "文本信号")

@@ -62,3 +62,46 @@ def predictions_for(complaint: Any) -> list[dict[str, Any]]:
         }
         for p in rows
     ]
+
+
+def signals_for(complaint: Any, *, masked: bool = False) -> dict[str, Any] | None:
+    """The text signals of a case for display: flags with the phrases that raised them (the clause
+    around each only for users who may read the text), sentiment, intensity, type, priority."""
+    from django.utils.translation import gettext as _
+
+    from complaints.choices import ComplainantType, Priority, RiskFlag
+
+    from .models import CaseSignals
+
+    row = CaseSignals.objects.filter(complaint_id=complaint.pk).first()
+    if row is None:
+        return None
+    flag_names = dict(RiskFlag.choices)
+    hits = [
+        {
+            "flag": h["flag"],
+            "flag_display": str(flag_names.get(h["flag"], h["flag"])),
+            "phrase": h["phrase"],
+            "context": "" if masked else h["context"],
+            "negated": h["negated"],
+        }
+        for h in row.risk
+    ]
+    moods = {"negative": _("负面"), "neutral": _("中性"), "positive": _("正面")}
+    mood = "negative" if row.sentiment < -0.1 else "positive" if row.sentiment > 0.1 else "neutral"
+    return {
+        "hits": hits,
+        "flags": row.flags,
+        "sentiment": row.sentiment,
+        "sentiment_display": str(moods[mood]),
+        "sentiment_source": row.sentiment_source,
+        "intensity": row.intensity,
+        "intensity_percent": round(row.intensity * 100),
+        "sentiment_signals": row.sentiment_signals,
+        "complainant_type": row.complainant_type,
+        "complainant_type_display": str(dict(ComplainantType.choices).get(row.complainant_type, "—")),
+        "type_signals": row.type_signals,
+        "priority": row.priority,
+        "priority_display": str(dict(Priority.choices).get(row.priority, row.priority)),
+        "priority_reasons": row.priority_reasons,
+    }

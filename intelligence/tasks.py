@@ -37,23 +37,21 @@ def case_text(complaint: Any) -> str:
 
 
 def predict_for(complaint_id: int) -> list[Prediction]:
-    """Each active model predicts for the new case. At or above the threshold a prediction for an
-    empty (or default) field is applied through `classify` by the system, which is a ledger event;
-    otherwise, or for other targets, it stays a suggestion shown with its confidence."""
-    from complaints.choices import Status
+    """At intake: each active model predicts, and the text is read for signals (read_signals). At or
+    above the threshold a prediction for an empty (or default) field is applied, and risk flags found
+    in the text are added, with the sentiment, by one `classify` of the system (one ledger event);
+    the rest stays a suggestion shown with its confidence."""
+    from complaints.choices import OPEN_STATES, Status
     from complaints.models import Complaint
 
     from .actions import load
 
-    models = list(ClassifierModel.objects.filter(active=True))
-    if not models:
-        return []
     complaint = Complaint.objects.filter(pk=complaint_id).first()
     if complaint is None or Prediction.objects.filter(complaint_id=complaint_id).exists():
         return []  # gone, or predicted already (a retried task)
     text = case_text(complaint)
     made: dict[str, tuple[ClassifierModel, str, float]] = {}
-    for model in models:
+    for model in ClassifierModel.objects.filter(active=True):
         try:
             label, confidence = engine.predict(load(model), [text])[0]
         except (engine.ModelError, OSError, ValueError) as error:
@@ -63,6 +61,10 @@ def predict_for(complaint_id: int) -> list[Prediction]:
             made[model.target] = (model, label, confidence)
     changes = _applicable(complaint, made) if complaint.status == Status.NEW else {}
     applied_targets = set(changes.pop("_targets", []))
+    if complaint.status in OPEN_STATES:
+        found = read_signals(complaint, made)
+        if getattr(settings, "COMPLAINTDESK_APPLY_TEXT_SIGNALS", True):
+            changes.update(found)
     if changes:
         from complaints.actions import classify
         from complaints.ledgering import Actor
@@ -180,3 +182,67 @@ def train_from_cases(target: str, user_id: int | None) -> int | None:
         log.warning("training %s from cases: %s", target, error)
         return None
     return actions.train(data, target=target, user=user, details={"format": "db"}).pk
+
+
+_POSITIVE_LABELS = frozenset({"1", "pos", "positive", "正面", "好评"})
+_NEGATIVE_LABELS = frozenset({"0", "-1", "neg", "negative", "负面", "差评"})
+
+
+def read_signals(complaint: Any, made: dict[str, tuple[ClassifierModel, str, float]]) -> dict[str, Any]:
+    """Read the case's text (intelligence.signals) and keep what it says (CaseSignals). Returns the
+    `classify` arguments: the risk flags found in the text added to the case's, and the sentiment. A
+    model for the target "sentiment", when an admin activated one, gives the polarity instead of the
+    lexicon. Nothing when the case was read already (a retried task)."""
+    from decimal import Decimal
+
+    from complaints.models import Complaint
+
+    from . import signals
+    from .models import CaseSignals
+
+    if CaseSignals.objects.filter(complaint_id=complaint.pk).exists():
+        return {}
+    repeats = 0
+    if complaint.customer_id:
+        repeats = Complaint.objects.filter(customer_id=complaint.customer_id).exclude(pk=complaint.pk).count()
+    amount = complaint.amount_claimed or complaint.amount_paid
+    result = signals.analyse(
+        case_text(complaint),
+        severity=complaint.severity,
+        repeat_count=repeats,
+        amount=float(amount) if amount is not None else None,
+        vulnerable="vulnerable" in complaint.risk_flags,
+        extra_flags=set(complaint.risk_flags),
+    )
+    mood = result["sentiment"]
+    score, source = mood["score"], "lexicon"
+    if "sentiment" in made:
+        model, label, confidence = made["sentiment"]
+        if label.lower() in _POSITIVE_LABELS | _NEGATIVE_LABELS:
+            sign = 1 if label.lower() in _POSITIVE_LABELS else -1
+            score = round(sign * confidence, 3)
+            source = f"model:sentiment v{model.version}"
+    kind, priority = result["complainant_type"], result["priority"]
+    try:
+        with transaction.atomic():
+            CaseSignals.objects.create(
+                complaint_id=complaint.pk,
+                risk=result["risk"],
+                flags=result["flags"],
+                sentiment=score,
+                sentiment_source=source,
+                intensity=mood["intensity"],
+                sentiment_signals=mood["signals"],
+                complainant_type=kind["type"],
+                type_signals=kind["signals"],
+                type_scores=kind["scores"],
+                priority=priority["priority"],
+                priority_reasons=priority["reasons"],
+            )
+    except IntegrityError:
+        return {}  # another worker read it first
+    changes: dict[str, Any] = {"sentiment": Decimal(str(score))}
+    new_flags = set(result["flags"]) - set(complaint.risk_flags)
+    if new_flags:
+        changes["risk_flags"] = sorted({*complaint.risk_flags, *new_flags})
+    return changes
