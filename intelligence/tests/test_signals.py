@@ -34,7 +34,10 @@ DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
         ("I will not sue, I just want my money back.", {}),
         ("If you do not refund me I will sue.", {"legal": ["sue"]}),
         ("I am her power of attorney and we are not going to pay for it.", {}),
-        ("I contacted the Attorney General's office and the CFPB.", {"regulator": ["Attorney General's office", "CFPB"]}),
+        (
+            "I contacted the Attorney General's office and the CFPB.",
+            {"regulator": ["Attorney General's office", "CFPB"]},
+        ),
         ("The heater caught fire and my son was hospitalized.", {"safety": ["caught fire", "hospitalized"]}),
         ("Nobody was injured, thankfully.", {}),
     ],
