@@ -78,6 +78,7 @@ bench: install
 	$(BIN)/python bench/queue_page.py
 	$(BIN)/python bench/intelligence_eval.py
 	$(BIN)/python bench/import_bench.py
+	$(BIN)/python bench/similarity_bench.py
 
 lint: install
 	$(BIN)/ruff check .

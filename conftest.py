@@ -52,6 +52,7 @@ def _settings(settings, tmp_path):  # type: ignore[no-untyped-def]
     # applied to the case: most tests' complaints mention 漏电, a safety hazard, which would escalate
     # every one of them to the crisis level. The tests of signals and crisis handling turn it on.
     settings.COMPLAINTDESK_APPLY_TEXT_SIGNALS = False
+    settings.COMPLAINTDESK_SIMILARITY_DIR = str(tmp_path / "similarity")
 
 
 @dataclass

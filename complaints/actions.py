@@ -395,53 +395,129 @@ def propose_resolution(
     *,
     actor: Actor,
     text: str,
-    amount: Decimal | None = None,
+    amount: Any = None,
     expected_version: int | None = None,
+    currency: str = "CNY",
+    remedies: list[int] | None = None,
+    valid_days: int | None = None,
+    reply_to: int | None = None,
 ) -> Complaint:
-    text = _required(text, "text", 4)
-    if amount is not None and amount < 0:
-        raise ValidationError("amount", _("金额不能为负数。"))
+    """Make an offer to the consumer (resolutions.negotiation): the case waits for their answer until
+    the offer expires (COMPLAINTDESK_OFFER_VALID_DAYS unless `valid_days`). The offer may bundle the
+    case's authorised remedies and answers the consumer's open counter-offer. The consumer is mailed
+    after commit (a link to the status page, never the access code)."""
+    from resolutions import negotiation
+    from resolutions.tasks import mail_offer
 
-    def change(c: Complaint, now: datetime) -> None:
+    terms = negotiation.check_offer(_required(text, "text", 4), amount, currency, valid_days)
+    remedy_ids = negotiation.check_remedy_ids(remedies)
+    made: list[Any] = []
+
+    def change(c: Complaint, now: datetime) -> dict[str, Any]:
+        user = actor.user if actor.kind == "staff" else None
+        offer = negotiation.record_offer(c, user=user, now=now, terms=terms, remedy_ids=remedy_ids, reply_to=reply_to)
+        made.append(offer)
         c.status = Status.RESOLUTION_PROPOSED
-        c.proposal_text = text
-        c.proposal_amount = amount
+        c.proposal_text = offer.text
+        c.proposal_amount = offer.amount
         c.proposed_at = now
         c.refusal_reason = ""
+        return {"_data": negotiation.event(offer)}
 
-    return _run(complaint, actor, "propose_resolution", change, expected_version=expected_version)
+    updated = _run(complaint, actor, "propose_resolution", change, expected_version=expected_version)
+    negotiation.enqueue_after_commit(mail_offer, updated.pk, made[0].pk)
+    return updated
+
+
+def _answer(
+    complaint: Complaint,
+    actor: Actor,
+    action: str,
+    change: Callable[[Complaint, datetime], dict[str, Any] | None],
+    offer_id: int | None,
+    expected_version: int | None,
+) -> Complaint:
+    """Run an answer to an offer; a case no longer waiting for one is refused with the reason the
+    consumer can act on (the offer was withdrawn, expired or answered), nothing changed."""
+    from resolutions import negotiation
+
+    try:
+        return _run(complaint, actor, action, change, expected_version=expected_version)
+    except TransitionNotAllowed as exc:
+        if exc.reason:
+            raise
+        reason = negotiation.why_not(complaint, offer_id)
+        if not reason:
+            raise
+        raise TransitionNotAllowed(action, exc.state, exc.allowed, reason) from None
 
 
 def accept_proposal(
-    complaint: Complaint, *, actor: Actor, note: str = "", expected_version: int | None = None
+    complaint: Complaint,
+    *,
+    actor: Actor,
+    note: str = "",
+    expected_version: int | None = None,
+    offer_id: int | None = None,
+    via: str = "",
 ) -> Complaint:
     """The consumer accepts the proposed remedy. Staff recording it for them say how it was given
-    (a call, a letter), so that the ledger shows the consumer's own agreement."""
+    (a call, a letter), so that the ledger shows the consumer's own agreement. An expired or
+    withdrawn offer cannot be accepted. The settlement agreement is generated after commit
+    (resolutions.tasks.generate_agreement); its failure never undoes the acceptance."""
+    from resolutions import negotiation
+    from resolutions.tasks import generate_agreement
+
+    accepted: list[Any] = []
 
     def change(c: Complaint, now: datetime) -> dict[str, Any]:
         if actor.kind == "staff":
             _required(note, "note", 4)
+        offer = negotiation.offer_to_answer(c, "accept_proposal", offer_id, now)
+        data: dict[str, Any] = {}
+        if offer is not None:
+            how = "staff" if actor.kind == "staff" else (via if via in {"web", "api"} else "web")
+            user = actor.user if actor.kind == "staff" else None
+            negotiation.accept(offer, c, user=user, now=now, note=note, via=how)
+            accepted.append(offer)
+            data = negotiation.event(offer, agreement_no=offer.agreement_no, accepted_via=how)
         c.status = Status.RESOLVED
         c.outcome = Outcome.ACCEPTED
         c.resolved_at = now
-        return {"note": note}
+        return {"note": note, "_data": data}
 
-    return _run(complaint, actor, "accept_proposal", change, expected_version=expected_version)
+    updated = _answer(complaint, actor, "accept_proposal", change, offer_id, expected_version)
+    if accepted:
+        negotiation.enqueue_after_commit(generate_agreement, updated.pk, accepted[0].pk)
+    return updated
 
 
 def refuse_proposal(
-    complaint: Complaint, *, actor: Actor, reason: str, expected_version: int | None = None
+    complaint: Complaint,
+    *,
+    actor: Actor,
+    reason: str,
+    expected_version: int | None = None,
+    offer_id: int | None = None,
 ) -> Complaint:
     """The consumer refuses: back to in progress, to negotiate or to issue a final decision."""
+    from resolutions import negotiation
+
     reason = _required(reason, "reason", 2)
 
-    def change(c: Complaint, now: datetime) -> None:
+    def change(c: Complaint, now: datetime) -> dict[str, Any]:
+        offer = negotiation.offer_to_answer(c, "refuse_proposal", offer_id, now)
+        data: dict[str, Any] = {}
+        if offer is not None:
+            negotiation.refuse(offer, now=now, reason=reason)
+            data = negotiation.event(offer)
         c.status = Status.IN_PROGRESS
         c.refusal_reason = reason
         if c.owner_id:
             _notify([c.owner], c, "refused", _("投诉人拒绝了投诉 %(no)s 的处理方案。") % {"no": c.tracking_no})
+        return {"_data": data}
 
-    return _run(complaint, actor, "refuse_proposal", change, expected_version=expected_version)
+    return _answer(complaint, actor, "refuse_proposal", change, offer_id, expected_version)
 
 
 def resolve(
@@ -482,18 +558,28 @@ def route_external(
     reference: str = "",
     due_at: datetime | None = None,
     note: str = "",
+    body: str | None = None,
     expected_version: int | None = None,
 ) -> Complaint:
-    """Mediation, arbitration, court or regulator; the internal clock pauses until the outcome returns."""
-    route = ExternalRoute(route)
+    """Mediation, arbitration, court or regulator; the internal clock pauses until the outcome returns.
+    Opens the case's external proceeding (dossier.models.ExternalProceeding). `body` names the
+    consumer association, commission, court or bureau; callers that pass it (the dossier panel and
+    API) must give a regulator referral its due date, which becomes the case's regulator_due_at."""
+    from dossier import proceedings
+
+    route, body_name, reference = proceedings.check_route(route, body, reference)
 
     def change(c: Complaint, now: datetime) -> dict[str, Any]:
+        due = proceedings.regulator_due(c, route, due_at, strict=body is not None)
         c.status = Status.EXTERNAL
         c.external_route = route
-        c.external_reference = reference.strip()
-        c.external_due_at = due_at
+        c.external_reference = reference
+        c.external_due_at = due
         sla.pause(c, now)
-        return {"note": note}
+        facts = proceedings.open_proceeding(
+            c, actor=actor, route=route, body=body_name, reference=reference, due_at=due, now=now
+        )
+        return {"note": note, "_data": facts}
 
     return _run(complaint, actor, "route_external", change, expected_version=expected_version)
 
@@ -504,17 +590,27 @@ def record_external_outcome(
     actor: Actor,
     resolved: bool,
     note: str,
+    decision: str = "",
+    amount: Decimal | str | None = None,
     expected_version: int | None = None,
 ) -> Complaint:
-    note = _required(note, "note", 4)
+    """The external body's outcome: the proceeding closes with its decision (and any amount awarded or
+    agreed); the case is resolved by it, or goes back to in_progress (a regulator's date then stays
+    the deadline)."""
+    from dossier import proceedings
 
-    def change(c: Complaint, now: datetime) -> None:
+    note = _required(note, "note", 4)
+    decision, value = proceedings.check_outcome(decision, amount)
+
+    def change(c: Complaint, now: datetime) -> dict[str, Any]:
         sla.resume(c, now)
         if c.accepted_at is None:
             # Routed out before acceptance: the case comes back accepted, with its resolution clock.
             c.acknowledged_at = c.acknowledged_at or now
             c.accepted_at = now
             sla.start_resolution_clock(c, now)
+        else:
+            proceedings.apply_regulator_deadline(c, now)
         if resolved:
             c.status = Status.RESOLVED
             c.outcome = Outcome.EXTERNAL_DECISION
@@ -522,6 +618,10 @@ def record_external_outcome(
             c.resolved_at = now
         else:
             c.status = Status.IN_PROGRESS
+        facts = proceedings.close_proceeding(
+            c, actor=actor, resolved=resolved, note=note, decision=decision, amount=value, now=now
+        )
+        return {"note": note, "_data": facts}
 
     return _run(complaint, actor, "record_external_outcome", change, expected_version=expected_version)
 
@@ -538,24 +638,43 @@ def withdraw(complaint: Complaint, *, actor: Actor, reason: str, expected_versio
 
 
 def close(
-    complaint: Complaint, *, actor: Actor, reply_text: str = "", expected_version: int | None = None
+    complaint: Complaint,
+    *,
+    actor: Actor,
+    reply_text: str = "",
+    evidence_complete: bool = False,
+    expected_version: int | None = None,
 ) -> Complaint:
-    """结案: the written reply is recorded and the outcome is recorded (the closing checklist)."""
+    """结案, when the closing checklist is met (casework.checklist): a written reply sent since the
+    case was resolved, every remedy executed or refused, the evidence confirmed complete by the closer,
+    the satisfaction survey scheduled. With `reply_text` the reply is sent first (casework's send_reply,
+    its own event) in the same transaction: a refused closing sends nothing. The checklist's outcome is
+    kept (casework.ClosingChecklist) and recorded in the event."""
+    from casework import checklist
+    from casework.actions import check_reply, send_reply
 
-    def change(c: Complaint, now: datetime) -> None:
-        reply = reply_text.strip() or c.reply_text
-        missing = {}
-        if len(reply) < 4:
-            missing["reply_text"] = _("结案前必须记录给投诉人的书面答复。")
-        if not c.outcome:
-            missing["outcome"] = _("结案前必须记录处理结果。")
-        if missing:
-            raise ValidationError(missing)
-        c.reply_text = reply
-        c.status = Status.CLOSED
-        c.closed_at = now
+    reply_text = (reply_text or "").strip()
+    if reply_text:
+        reply_text = check_reply(reply_text)
+    with transaction.atomic():
+        if reply_text:
+            locked = _lock(complaint.pk)
+            check_version(locked, expected_version)
+            check_may(locked, actor, "close")  # refused as a closing, not as a reply
+            send_reply(complaint, actor=actor, text=reply_text)
+            expected_version = None  # the reply moved the version; the row stays locked
 
-    return _run(complaint, actor, "close", change, expected_version=expected_version)
+        def change(c: Complaint, now: datetime) -> dict[str, Any]:
+            if not c.outcome:
+                raise ValidationError("outcome", _("结案前必须记录处理结果。"))
+            result = checklist.evaluate(c, evidence_complete=evidence_complete, now=now)
+            result.refuse_if_unmet()
+            checklist.record(c, result, closed_by=actor.user if actor.kind == "staff" else None, now=now)
+            c.status = Status.CLOSED
+            c.closed_at = now
+            return {"_data": {"checklist": result.facts()}}
+
+        return _run(complaint, actor, "close", change, expected_version=expected_version)
 
 
 def reopen(complaint: Complaint, *, actor: Actor, reason: str, expected_version: int | None = None) -> Complaint:

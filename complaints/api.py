@@ -248,7 +248,10 @@ class ExternalOutcomeIn(Versioned):
 
 
 class CloseIn(Versioned):
+    # Sent as the written reply first (casework.send_reply); empty when a reply was sent already.
     reply_text: CleanText = Field("", max_length=20_000)
+    # The closer confirms the evidence is complete (an item of the closing checklist).
+    evidence_complete: bool = False
 
 
 class StaffNoteIn(Versioned):
@@ -430,9 +433,18 @@ def withdraw(request: HttpRequest, tracking_no: str, payload: ReasonIn) -> HttpR
     return _act(request, tracking_no, payload, "withdraw", reason=payload.reason)
 
 
-@router.post("/complaints/{tracking_no}/close", summary="Close (结案): reply and outcome recorded")
+@router.post("/complaints/{tracking_no}/close", summary="Close (结案) when the closing checklist is met")
 def close(request: HttpRequest, tracking_no: str, payload: CloseIn) -> HttpResponse:
-    return _act(request, tracking_no, payload, "close", reply_text=payload.reply_text)
+    """422 names each unmet item of the checklist as a field: reply_sent, remedies_settled,
+    evidence_complete, survey_scheduled (docs/casework.md)."""
+    return _act(
+        request,
+        tracking_no,
+        payload,
+        "close",
+        reply_text=payload.reply_text,
+        evidence_complete=payload.evidence_complete,
+    )
 
 
 @router.post("/complaints/{tracking_no}/reopen", summary="Reopen within the window")

@@ -1248,6 +1248,40 @@ T = {
         ("承诺的补偿款至今未到账。", "The compensation promised has not arrived."),
         ("维修后一周再次故障。", "It broke again a week after the repair."),
     ),
+    # contacts before the written reply (casework)
+    "outcome_call": (
+        (
+            "致电投诉人说明处理结果，投诉人表示认可，同意以书面答复结案。",
+            "Called the complainant to explain the outcome; they accepted it and agreed to a written reply.",
+        ),
+        (
+            "致电投诉人，确认补救措施已落实，投诉人对处理速度表示满意。",
+            "Called the complainant: the remedy has been carried out, and they were satisfied with the speed.",
+        ),
+        (
+            "致电投诉人，投诉人对结果仍有保留，已告知可在30日内申请重新处理及外部投诉途径。",
+            "Called the complainant, who still has reservations; told them they may ask us to reconsider "
+            "within 30 days and about the external routes.",
+        ),
+    ),
+    "outcome_mail": (
+        (
+            "去信告知投诉人处理结果，请其留意书面答复。",
+            "Wrote to the complainant with the outcome and told them the written reply follows.",
+        ),
+    ),
+    "carrier_call": (
+        (
+            "致电承运商核实物流轨迹：包裹在转运中心滞留两天，承运商承认延误并承担运费。",
+            "Called the carrier to check the tracking: the parcel sat in the hub for two days; the carrier "
+            "admits the delay and will bear the shipping cost.",
+        ),
+        (
+            "与承运商网点主管通话，确认派送员未按约定送货上门，已要求其整改并书面说明。",
+            "Spoke to the carrier's depot supervisor: the courier did not deliver to the door as agreed; they "
+            "will correct it and explain in writing.",
+        ),
+    ),
 }
 ROUTE_NAMES = {
     "mediation": ("消费者协会调解", "mediation by the consumer association"),
@@ -1526,7 +1560,56 @@ class Planner:
                 "association or the 12315 platform. Thank you for telling us."
             )
 
-        return [self.step("close", "owner", 4, 72, reply_text=Later(reply))]
+        # The closing checklist (casework.checklist): the owner calls the consumer now and then, and
+        # the carrier on delivery complaints, sends the written reply through its action, and closes
+        # confirming the evidence. Demo cases have no remedy rows to settle; no mail goes out.
+        steps = [*self.contacts(spec), self.step("send_reply", "owner", 2, 48, text=Later(reply))]
+        return [*steps, self.step("close", "owner", 1, 24, evidence_complete=True)]
+
+    def contacts(self, spec: Spec) -> list[Step]:
+        """A few contacts before the reply, in the case's language (casework.add_contact)."""
+        fields, steps = spec.fields, []
+        if spec.category == "delivery" and self.rng.random() < 0.7:
+            minutes = self.rng.randrange(3, 15)
+            carrier = self.rng.choice(CARRIERS)
+            steps.append(
+                self.step(
+                    "add_contact",
+                    "owner",
+                    2,
+                    30,
+                    direction="outbound",
+                    party="third_party",
+                    third_party_kind="carrier",
+                    third_party_name=spec.text(carrier),
+                    channel="phone",
+                    occurred_at=Later(lambda at, c, m=minutes: at - timedelta(minutes=m)),
+                    duration_seconds=minutes * 60 + self.rng.randrange(60),
+                    summary=self.say(spec, "carrier_call"),
+                )
+            )
+        if fields.get("preferred_contact") != "none" and self.rng.random() < 0.5:
+            if fields.get("complainant_phone"):
+                channel, minutes = "phone", self.rng.randrange(2, 12)
+            elif fields.get("complainant_email"):
+                channel, minutes = "email", 0
+            else:
+                return steps
+            steps.append(
+                self.step(
+                    "add_contact",
+                    "owner",
+                    1,
+                    24,
+                    direction="outbound",
+                    party="consumer",
+                    channel=channel,
+                    occurred_at=Later(lambda at, c, m=minutes: at - timedelta(minutes=m)),
+                    duration_seconds=minutes * 60 + self.rng.randrange(60) if channel == "phone" else None,
+                    summary=self.say(spec, "outcome_call" if channel == "phone" else "outcome_mail"),
+                )
+            )
+        return steps
 
     def reject(self, spec: Spec) -> Step:
         return self.desk("reject", 2, 30, reason=self.say(spec, "reject"))
@@ -1918,11 +2001,21 @@ class Teller:
                         into = Complaint.objects.get(pk=self.cases[kwargs.pop("into_spec")].pk)
                         actor = self.merger(complaint, into, actor)
                         complaint = duplicates.merge(complaint, actor=actor, into=into, **kwargs)
+                    elif step.action in CASEWORK_ACTIONS:  # contacts and the written reply
+                        from casework import actions as casework
+
+                        getattr(casework, step.action)(complaint, actor=actor, **kwargs)
+                        complaint = Complaint.objects.select_related("org_unit").get(pk=complaint.pk)
                     else:
                         complaint = getattr(actions, step.action)(complaint, actor=actor, **kwargs)
         self.told.add(spec.index)
         self.cases[spec.index] = complaint
         return complaint
+
+
+# Steps told through casework.actions (they return a contact or a reply, not the case).
+CASEWORK_ACTIONS = frozenset({"add_contact", "send_reply"})
+CARRIERS = [("顺丰速运", "SF Express"), ("中通快递", "ZTO Express"), ("京东物流", "JD Logistics")]
 
 
 def _attach_demo_file(complaint: Complaint, spec: Spec, actor: Actor, staff: bool) -> None:

@@ -194,12 +194,49 @@ def staff_may(user: User, complaint, action: str) -> bool:  # type: ignore[no-un
     if action in {"approve_remedy", "reject_remedy"}:
         return supervises or legal
     # --- casework (contacts, reply templates, the written reply): begin ---
+    # Legal/PR talk to lawyers, regulators and the press on the cases they see: they log contacts, but
+    # the written reply is the handling team's.
+    if action == "add_contact":
+        return owner or agent_here or supervises or legal
+    if action == "send_reply":
+        return owner or agent_here or supervises
     # --- casework: end ---
     # --- investigation (coordination tasks, findings): begin ---
+    # The case's handling team asks departments for tasks and records findings. The task's own
+    # department and assignee reach their task through investigation.access.may_on_task (which falls
+    # back to this function), never the rest of the case. Confirming an unfounded or malicious
+    # finding is a supervisor's (or a manager's above), never the author's (investigation.actions).
+    if action in {"create_task", "cancel_task", "reassign_task", "record_finding"}:
+        return owner or agent_here or supervises
+    if action == "complete_task":
+        return owner or supervises
+    if action in {"confirm_finding", "reject_finding"}:
+        return supervises
     # --- investigation: end ---
     # --- negotiation (resolutions: offers, counter-offers, settlement agreement): begin ---
+    # A counter-offer is the consumer's own word (status page, API); an offer expires by the clock.
+    if action in {"counter_offer", "expire_offer"}:
+        return False
+    # Who may propose may withdraw; legal/PR may (re)generate the agreement of a case they see.
+    if action == "withdraw_offer":
+        return owner or supervises
+    if action == "settlement_agreement":
+        return owner or supervises or legal
     # --- negotiation: end ---
     # --- dossier (external routes, case dossier, crisis): begin ---
+    # (route_external / record_external_outcome: owner, supervisor or legal/PR, above)
+    if action == "add_external_document":
+        return owner or agent_here or supervises or legal
+    # The dossier holds every piece of personal data of the case: those answerable for the case.
+    if action == "export_dossier":
+        return owner or supervises or legal
+    if action in {"verify_crisis_facts", "draft_crisis_statement", "log_media_contact"}:
+        return owner or supervises or legal
+    # The statement is approved by legal/PR only (dossier.crisis refuses the drafter's own approval).
+    if action == "approve_crisis_statement":
+        return legal
+    if action == "confirm_media_contacts":
+        return supervises or legal
     # --- dossier: end ---
     # start_work, wait_for_consumer, resume, propose_resolution, resolve, close, reopen, withdraw,
     # accept_proposal / refuse_proposal recorded on the consumer's behalf

@@ -204,6 +204,10 @@ def _consumer_labels() -> dict[str, str]:
         "add_note": _("处理进展"),
         "add_evidence": _("您提交了证据材料"),
         "merge": _("已与您的另一件相同投诉合并处理"),
+        "counter_offer": _("您提出了还价"),
+        "withdraw_offer": _("处理方案已撤回"),
+        "expire_offer": _("处理方案已过期"),
+        "settlement_agreement": _("和解协议已生成"),
     }
 
 

@@ -9,8 +9,8 @@ log = logging.getLogger("complaintdesk.tasks")
 
 @task()
 def after_event(complaint_id: int, action: str) -> None:
-    """The hook for side effects of a case event. Classification (intelligence), mail and webhooks
-    (feedback) subscribe here. Never carries secrets: ids only."""
+    """The hook for side effects of a case event. Classification (intelligence), crisis handling
+    (dossier), mail and webhooks (feedback) subscribe here. Never carries secrets: ids only."""
     log.info("complaint %s: %s", complaint_id, action)
     if action == "receive":
         add_search_words(complaint_id)
@@ -20,6 +20,10 @@ def after_event(complaint_id: int, action: str) -> None:
         from intelligence.tasks import predict_for
 
         predict_for(complaint_id)  # the classifiers and the text's signals (risk, sentiment)
+    if action in ("receive", "classify", "escalate", "sla_breach"):
+        from dossier.crisis import check_case
+
+        check_case(complaint_id, action)  # a legal/media/safety flag or level 3: the crisis checklist
     if action in ("accept", "classify", "assign"):
         from intelligence.tasks import note_corrections
 

@@ -47,17 +47,50 @@ FROM_STATES: dict[str, frozenset[str]] = {
     "cancel_remedy": (OPEN_STATES - {S.NEW}) | {S.RESOLVED},
     "mark_remedy_paid": (OPEN_STATES - {S.NEW}) | {S.RESOLVED, S.CLOSED},
     # --- casework (contacts, reply templates, the written reply): begin ---
+    # contacts are logged whenever the case lives (a call-back after closing too); never once archived
+    "add_contact": frozenset(set(Status) - {S.ARCHIVED, S.MERGED}),
+    # the written reply: while the case is worked, and after resolution (what the closing checklist counts)
+    "send_reply": (OPEN_STATES - {S.NEW}) | {S.RESOLVED},
     # --- casework: end ---
     # --- investigation (coordination tasks, findings): begin ---
+    # tasks are asked for while the case is worked; a department's answer (or a cancellation) may
+    # still come in until the case is archived
+    "create_task": OPEN_STATES - {S.NEW},
+    "complete_task": frozenset(set(Status) - {S.ARCHIVED, S.MERGED}),
+    "cancel_task": frozenset(set(Status) - {S.ARCHIVED, S.MERGED}),
+    "reassign_task": OPEN_STATES - {S.NEW},
+    # findings are recorded while the case is worked; a pending one may be decided until resolution
+    "record_finding": OPEN_STATES - {S.NEW},
+    "confirm_finding": (OPEN_STATES - {S.NEW}) | {S.RESOLVED},
+    "reject_finding": (OPEN_STATES - {S.NEW}) | {S.RESOLVED},
     # --- investigation: end ---
     # --- negotiation (resolutions: offers, counter-offers, settlement agreement): begin ---
+    # The consumer answers an open offer with one of their own; staff withdraw an offer; the system
+    # lets an unanswered offer expire. The settlement agreement is generated (and regenerated when
+    # missing) once the consumer has accepted.
+    "counter_offer": frozenset({S.RESOLUTION_PROPOSED}),
+    "withdraw_offer": frozenset({S.RESOLUTION_PROPOSED}),
+    "expire_offer": frozenset({S.RESOLUTION_PROPOSED}),
+    "settlement_agreement": frozenset({S.RESOLVED, S.CLOSED}),
     # --- negotiation: end ---
     # --- dossier (external routes, case dossier, crisis): begin ---
+    # documents of an external procedure, until the case is archived (an award or judgment may come late)
+    "add_external_document": frozenset(set(Status) - {S.ARCHIVED, S.MERGED}),
+    # the case dossier for a court or a regulator: archived cases too (that is when they ask for it)
+    "export_dossier": frozenset(set(Status)),
+    # the crisis checklist of a level-3 case (dossier.crisis), worked until the case is archived
+    "verify_crisis_facts": frozenset(set(Status) - {S.ARCHIVED, S.MERGED}),
+    "draft_crisis_statement": frozenset(set(Status) - {S.ARCHIVED, S.MERGED}),
+    "approve_crisis_statement": frozenset(set(Status) - {S.ARCHIVED, S.MERGED}),
+    "log_media_contact": frozenset(set(Status) - {S.ARCHIVED, S.MERGED}),
+    "confirm_media_contacts": frozenset(set(Status) - {S.ARCHIVED, S.MERGED}),
     # --- dossier: end ---
 }
 
 # What the consumer may do with tracking number + access code.
-CONSUMER_ACTIONS = frozenset({"accept_proposal", "refuse_proposal", "add_information", "withdraw", "appeal", "reopen"})
+CONSUMER_ACTIONS = frozenset(
+    {"accept_proposal", "refuse_proposal", "counter_offer", "add_information", "withdraw", "appeal", "reopen"}
+)
 # Actions a staff user may never take for the consumer (only the consumer appeals).
 CONSUMER_ONLY = frozenset({"appeal", "add_information", "reissue_access_code"})
 # Reached through their own flows and panels (recovery by a mailed one-time code, evidence upload,
@@ -66,12 +99,21 @@ INTERNAL_ACTIONS = frozenset(
     {"reissue_access_code", "add_evidence", "set_legal_hold", "merge", "absorb", "dismiss_duplicate"}
     | {"add_remedy", "approve_remedy", "reject_remedy", "cancel_remedy", "mark_remedy_paid"}
     # --- casework: begin ---
+    | {"add_contact", "send_reply"}
     # --- casework: end ---
     # --- investigation: begin ---
+    # the investigation panel and the task pages (investigation.views)
+    | {"create_task", "complete_task", "cancel_task", "reassign_task"}
+    | {"record_finding", "confirm_finding", "reject_finding"}
     # --- investigation: end ---
     # --- negotiation: begin ---
+    | {"counter_offer", "withdraw_offer", "expire_offer", "settlement_agreement"}
     # --- negotiation: end ---
     # --- dossier: begin ---
+    # the external route is opened and closed on the dossier panel (body, reference, due date, decision)
+    | {"route_external", "record_external_outcome", "add_external_document", "export_dossier"}
+    | {"verify_crisis_facts", "draft_crisis_statement", "approve_crisis_statement"}
+    | {"log_media_contact", "confirm_media_contacts"}
     # --- dossier: end ---
 )
 # States in which the consumer may add evidence: with the complaint, and when asked for more.
@@ -118,6 +160,29 @@ def guard(complaint: Any, action: str, consumer: bool = False) -> str | None:
         days = settings.COMPLAINTDESK_REOPEN_WINDOW_DAYS
         if complaint.closed_at is None or timezone.now() - complaint.closed_at > timedelta(days=days):
             return _("结案已超过 %(days)d 天，不能重开。") % {"days": days}
+    # --- dossier: begin ---
+    if action in (
+        "de_escalate",  # not below level 3 while the crisis checklist is open
+        "verify_crisis_facts",
+        "draft_crisis_statement",
+        "approve_crisis_statement",
+        "log_media_contact",
+        "confirm_media_contacts",
+    ):
+        from dossier.crisis import guard as crisis_guard
+
+        reason = crisis_guard(complaint, action)
+        if reason is not None:
+            return reason
+    # --- dossier: end ---
+    # --- investigation: begin ---
+    if action in {"resolve", "accept_proposal"}:
+        from investigation.selectors import blocking_reason
+
+        reason = blocking_reason(complaint)  # names the open blocking coordination tasks
+        if reason is not None:
+            return reason
+    # --- investigation: end ---
     return None
 
 

@@ -318,6 +318,11 @@ def supervisor(request: HttpRequest) -> HttpResponse:
         .distinct()
         .order_by("username"),
     }
+    # --- investigation: begin ---
+    from investigation.selectors import overdue_for_supervisor
+
+    context["overdue_tasks"] = overdue_for_supervisor(principal, now)[:50]
+    # --- investigation: end ---
     return render(request, "complaints/supervisor.html", context)
 
 

@@ -68,7 +68,12 @@ ACTION_FORMS: dict[str, list[Field]] = {
         Field("note", _("结果说明"), "textarea", True),
     ],
     "withdraw": [_REASON],
-    "close": [Field("reply_text", _("书面答复"), "textarea")],
+    # The closing checklist (reply sent, remedies settled, evidence, survey) is shown item by item in
+    # the casework panel above; a refused item comes back there by name (casework/_panel.html).
+    "close": [
+        Field("reply_text", _("书面答复（如尚未发送，填写后将先发送此答复）"), "textarea"),
+        Field("evidence_complete", _("我已核对，证据已齐全"), "checkbox"),
+    ],
     "reopen": [_REASON],
     "archive": [],
     "escalate": [_REASON],

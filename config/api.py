@@ -1,17 +1,17 @@
 from ninja import NinjaAPI
 
+from casework.api import router as casework_router
 from complaints.api import router as staff_router
 from complaints.api_duplicates import router as duplicates_router
 from core.api_errors import install
+from dossier.api import router as dossier_router
 from evidence.api import public_router as evidence_public_router
 from evidence.api import router as evidence_router
 from intake.api import router as public_router
 from intake.webhooks import router as webhook_router
 from intelligence.api import router as intelligence_router
-from resolutions.api import router as remedies_router
-from casework.api import router as casework_router
 from investigation.api import router as investigation_router
-from dossier.api import router as dossier_router
+from resolutions.api import router as remedies_router
 
 api = NinjaAPI(
     title="ComplaintDesk API",

@@ -250,6 +250,28 @@ COMPLAINTDESK_MAIL_INTAKE_IMAP_INTERVAL = int(env("COMPLAINTDESK_MAIL_INTAKE_IMA
 EMAIL_TIMEOUT = int(env("EMAIL_TIMEOUT", "30"))
 # Remedies (DESIGN.md §5, docs/remedies.md): the largest amount one remedy may carry, in its currency.
 COMPLAINTDESK_REMEDY_MAX_AMOUNT = int(env("COMPLAINTDESK_REMEDY_MAX_AMOUNT", "10000000"))
+# Negotiation (resolutions): how long an offer stands, and the days the agreement gives to perform it.
+COMPLAINTDESK_OFFER_VALID_DAYS = int(env("COMPLAINTDESK_OFFER_VALID_DAYS", "7"))
+COMPLAINTDESK_SETTLEMENT_PERFORM_DAYS = int(env("COMPLAINTDESK_SETTLEMENT_PERFORM_DAYS", "7"))
+# The organisation named in settlement agreements (default: the top org unit of the case).
+COMPLAINTDESK_ORGANISATION_NAME = env("COMPLAINTDESK_ORGANISATION_NAME", "")
+# The public address of the site, for links in mail to consumers.
+COMPLAINTDESK_PUBLIC_URL = env("COMPLAINTDESK_PUBLIC_URL", "http://localhost:8000").rstrip("/")
+# Closing (casework): the satisfaction survey is due this many working days after resolution.
+COMPLAINTDESK_SURVEY_AFTER_WORKING_DAYS = int(env("COMPLAINTDESK_SURVEY_AFTER_WORKING_DAYS", "3"))
+# Investigation: a coordination task's default due date, and the shortest justification of an
+# unfounded or malicious finding.
+COMPLAINTDESK_TASK_DUE_WORKING_DAYS = int(env("COMPLAINTDESK_TASK_DUE_WORKING_DAYS", "3"))
+COMPLAINTDESK_FINDING_JUSTIFICATION_MIN_CHARS = int(env("COMPLAINTDESK_FINDING_JUSTIFICATION_MIN_CHARS", "20"))
+# Crisis handling (dossier): who is mailed when a case goes to level 3.
+COMPLAINTDESK_CRISIS_TEAM_EMAILS = env_list("COMPLAINTDESK_CRISIS_TEAM_EMAILS")
+# A TrueType CJK font for PDFs (core.pdf); empty: WenQuanYi Zen Hei from Debian (`make fonts`).
+COMPLAINTDESK_PDF_FONT = env("COMPLAINTDESK_PDF_FONT", "")
 # Intelligence (DESIGN.md §7, docs/intelligence.md): a prediction at intake at or above this
 # calibrated confidence is applied to the new case (a `classify` event by the system); below, suggested.
 COMPLAINTDESK_AUTO_APPLY_CONFIDENCE = float(env("COMPLAINTDESK_AUTO_APPLY_CONFIDENCE", "0.85"))
+# Risk flags and sentiment read from a new case's text are applied to it (intelligence.signals).
+COMPLAINTDESK_APPLY_TEXT_SIGNALS = env_bool("COMPLAINTDESK_APPLY_TEXT_SIGNALS", True)
+# The similar-cases index (intelligence.similar) and the cosine from which an open case is a likely duplicate.
+COMPLAINTDESK_SIMILARITY_DIR = env("COMPLAINTDESK_SIMILARITY_DIR") or str(MEDIA_ROOT / "similarity")
+COMPLAINTDESK_SIMILAR_DUPLICATE_SCORE = float(env("COMPLAINTDESK_SIMILAR_DUPLICATE_SCORE", "0.9"))

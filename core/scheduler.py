@@ -25,7 +25,10 @@ def heartbeat(name: str) -> None:
 def jobs() -> list[tuple[str, Callable[[], object]]]:
     from complaints.actions import sla_tick
     from intake import idempotency
+    from intelligence import similar
+    from investigation.actions import notify_overdue
     from ledger import chain
+    from resolutions.actions import expire_offers
 
     from . import ratelimit
 
@@ -34,6 +37,9 @@ def jobs() -> list[tuple[str, Callable[[], object]]]:
         ("ledger_checkpoint", chain.seal),
         ("purge_idempotency", idempotency.purge),
         ("purge_rate_counters", ratelimit.purge),
+        ("similarity_index", similar.update),
+        ("coordination_tasks_overdue", notify_overdue),
+        ("expire_offers", expire_offers),
     ]
 
 

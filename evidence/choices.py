@@ -10,6 +10,7 @@ class EvidenceKind(models.TextChoices):
     COMMUNICATION = "communication", _("沟通记录")  # recordings, chats, e-mails
     COMPLAINT_MATERIAL = "complaint_material", _("投诉材料")  # what the complainant sends with the complaint
     THIRD_PARTY_PROOF = "third_party_proof", _("第三方证明")  # inspection reports, invoices, contracts
+    AGREEMENT = "agreement", _("协议文书")  # documents the case produced: settlement agreements
 
 
 class Via(models.TextChoices):

@@ -140,25 +140,104 @@ def _own_case(request: HttpRequest, tracking_no: str) -> Complaint:
 
 @router.get("/public/complaints/{tracking_no}", auth=None, summary="The consumer's view of their case")
 def consumer_status(request: HttpRequest, tracking_no: str) -> dict[str, Any]:
-    """The access code goes in the `X-Access-Code` header, never in the URL."""
-    return consumer_view(_own_case(request, tracking_no))
+    """The access code goes in the `X-Access-Code` header, never in the URL. `negotiation` holds the
+    offer thread, the offer to answer (`open_offer`; `may_accept` is false once it has expired) and
+    the settlement agreement once there is one."""
+    return _consumer_answer(_own_case(request, tracking_no))
+
+
+def _consumer_answer(complaint: Complaint) -> dict[str, Any]:
+    from resolutions.selectors import negotiation_for_consumer
+
+    return {**consumer_view(complaint), "negotiation": negotiation_for_consumer(complaint)}
 
 
 def _consumer_action(request: HttpRequest, tracking_no: str, action: str, **kwargs: Any) -> dict[str, Any]:
     complaint = _own_case(request, tracking_no)
     updated = getattr(actions, action)(complaint, actor=Actor.consumer(), **kwargs)
     updated.owner = complaint.owner if updated.owner_id == complaint.owner_id else updated.owner
-    return consumer_view(updated)
+    return _consumer_answer(updated)
+
+
+def _offer_id(request: HttpRequest) -> int | None:
+    """The optional `{"offer_id": n}` of an acceptance: the offer the consumer saw. The body may be
+    empty or a form (clients written before the offer thread post nothing)."""
+    import json
+
+    if request.content_type != "application/json":
+        raw = request.POST.get("offer_id", "") if request.method == "POST" else ""
+        if raw and not raw.isdigit():
+            raise ValidationError("offer_id", _("应为整数。"))
+        return int(raw) or None if raw else None
+    if not request.body.strip():
+        return None
+    try:
+        body = json.loads(request.body)
+    except ValueError:
+        raise ValidationError("__all__", _("请求体不是有效的 JSON。")) from None
+    if not isinstance(body, dict) or set(body) - {"offer_id"}:
+        raise ValidationError("__all__", _("只接受 offer_id 字段。"))
+    value = body.get("offer_id")
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ValidationError("offer_id", _("应为整数。"))
+    return value
+
+
+class ConsumerRefusal(ConsumerReason):
+    offer_id: int | None = Field(None, ge=1)
+
+
+class ConsumerCounter(Schema):
+    model_config = ConfigDict(extra="forbid")
+    text: CleanText = Field(min_length=1, max_length=10_000)
+    # A string or a number; checked by resolutions.money (negative, non-numeric, too large, decimals).
+    amount: str | int | float | None = None
+    currency: CleanText = Field("CNY", max_length=3)
+    offer_id: int | None = Field(None, ge=1)
 
 
 @router.post("/public/complaints/{tracking_no}/accept-proposal", auth=None, summary="Accept the proposed remedy")
 def consumer_accept(request: HttpRequest, tracking_no: str) -> dict[str, Any]:
-    return _consumer_action(request, tracking_no, "accept_proposal")
+    """Accept the open offer, or the one named by an optional body `{"offer_id": n}`; an expired or
+    withdrawn offer is refused (409, with the reason). The settlement agreement is generated after
+    commit."""
+    return _consumer_action(request, tracking_no, "accept_proposal", offer_id=_offer_id(request), via="api")
 
 
 @router.post("/public/complaints/{tracking_no}/refuse-proposal", auth=None, summary="Refuse the proposed remedy")
-def consumer_refuse(request: HttpRequest, tracking_no: str, payload: ConsumerReason) -> dict[str, Any]:
-    return _consumer_action(request, tracking_no, "refuse_proposal", reason=payload.reason)
+def consumer_refuse(request: HttpRequest, tracking_no: str, payload: ConsumerRefusal) -> dict[str, Any]:
+    return _consumer_action(request, tracking_no, "refuse_proposal", reason=payload.reason, offer_id=payload.offer_id)
+
+
+@router.post("/public/complaints/{tracking_no}/counter-offer", auth=None, summary="Answer the offer with your own")
+def consumer_counter(request: HttpRequest, tracking_no: str, payload: ConsumerCounter) -> dict[str, Any]:
+    from resolutions.actions import counter_offer
+
+    complaint = _own_case(request, tracking_no)
+    counter_offer(
+        complaint,
+        actor=Actor.consumer(),
+        text=payload.text,
+        amount=payload.amount,
+        currency=payload.currency,
+        offer_id=payload.offer_id,
+    )
+    return _consumer_answer(Complaint.objects.select_related("owner").get(pk=complaint.pk))
+
+
+@router.get("/public/complaints/{tracking_no}/agreement", auth=None, summary="Download the settlement agreement (PDF)")
+def consumer_agreement(request: HttpRequest, tracking_no: str) -> Any:
+    """The case's latest settlement agreement; the download is recorded in the case's ledger."""
+    from evidence.actions import record_access
+    from evidence.http import file_response
+    from resolutions.selectors import consumer_agreement_item
+
+    complaint = _own_case(request, tracking_no)
+    item = consumer_agreement_item(complaint)
+    if item is None:
+        raise Http404
+    record_access(item, actor=Actor.consumer(), how="download")
+    return file_response(item, download=True)
 
 
 @router.post("/public/complaints/{tracking_no}/information", auth=None, summary="Add requested information")

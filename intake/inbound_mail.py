@@ -554,11 +554,35 @@ def _record_reply(mail: InboundMail, raw: bytes, parsed: ParsedMail, case: Compl
                 _("投诉 %(no)s 当前状态（%(state)s）下不能归入来信。") % {"no": case.tracking_no, "state": exc.state}
             ) from exc
         notes = parsed.notes + _attach(case, raw, parsed, actor)
+        _log_contact(case, actor, text)
         if notes:
             actions.add_note(case, actor=actor, text="\n".join(notes), internal=True)
         InboundMail.objects.filter(pk=mail.pk).update(
             status=InboundMailStatus.REPLY, complaint=case, error="\n".join(notes)
         )
+
+
+def _log_contact(case: Complaint, actor: ChannelActor, text: str) -> None:
+    """The reply in the case's contact log (casework): an inbound e-mail from the consumer, with the raw
+    mail just stored (_attach) linked as its evidence."""
+    from casework.actions import SUMMARY_MAX, add_contact
+    from evidence.models import Evidence
+
+    raw_mail = (
+        Evidence.objects.filter(complaint=case, via=Via.MAIL, content_type="message/rfc822").order_by("-pk").first()
+    )
+    summary = text if len(text) >= 2 else _("（来信：%(text)s）") % {"text": text}
+    add_contact(
+        case,
+        actor=actor,
+        direction="inbound",
+        party="consumer",
+        channel="email",
+        occurred_at=timezone.now(),
+        summary=summary[:SUMMARY_MAX],
+        evidence=raw_mail,
+        via=Via.MAIL,
+    )
 
 
 def record_consumer_mail(complaint: Complaint, *, actor: ChannelActor, text: str, subject: str = "") -> Complaint:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("status/", views.status, name="status"),
     path("status/action/", views.status_action, name="status_action"),
     path("status/evidence/", views.status_evidence, name="status_evidence"),
+    path("status/agreement/", views.status_agreement, name="status_agreement"),
     path("status/recover/", views.recover, name="recover"),
     path("staff/register/", views.register, name="register"),
     path("staff/mail/", views_mail.mail_list, name="mail_list"),

@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 from pydantic import ValidationError as PydanticValidationError
@@ -39,6 +40,8 @@ from core.validation import CONTROL, TRACKING_NO
 from evidence.actions import add_evidence, check_evidence
 from evidence.choices import EvidenceKind, Via
 from evidence.selectors import items_for_consumer
+from resolutions.choices import CURRENCIES
+from resolutions.selectors import negotiation_for_consumer, with_datetimes
 
 from . import idempotency
 from .access import find_own_case
@@ -276,8 +279,12 @@ def _status_context(complaint: Complaint, access_code: str) -> dict[str, Any]:
         entry["at"] = _when(entry["at"])
     if view["proposal"]:
         view["proposal"]["proposed_at"] = _when(view["proposal"]["proposed_at"])
+    negotiation = negotiation_for_consumer(complaint)
+    with_datetimes(negotiation["offers"])
     return {
         "case": view,
+        "negotiation": negotiation,
+        "currencies": CURRENCIES,
         "tracking_no": complaint.tracking_no,
         "access_code": access_code,
         "evidence": list(items_for_consumer(complaint)),
@@ -327,26 +334,76 @@ def status_action(request: HttpRequest) -> HttpResponse:
         return render(request, "intake/status_lookup.html", {"error": _("投诉编号或查询码不正确。")}, status=404)
     text = post.get("text", "")
     kwargs: dict[str, Any] = {}
+    run = getattr(actions, action, None)
     if action in {"refuse_proposal", "withdraw", "appeal", "reopen"}:
         kwargs["reason"] = text
     elif action == "add_information":
         kwargs["text"] = text
+    if action in {"accept_proposal", "refuse_proposal", "counter_offer"}:
+        offer_id = post.get("offer_id", "")
+        kwargs["offer_id"] = int(offer_id) if offer_id.isdigit() else None
+    if action == "accept_proposal":
+        kwargs["via"] = "web"
+    elif action == "counter_offer":
+        from resolutions.actions import counter_offer
+
+        run = counter_offer
+        kwargs.update(text=text, amount=post.get("amount", ""), currency=post.get("currency", "CNY"))
     error = ""
-    if CONTROL.search(text):
+    if CONTROL.search(text) or CONTROL.search(post.get("amount", "")):
         error = _("含有不允许的控制字符。")
     else:
         try:
-            complaint = getattr(actions, action)(complaint, actor=Actor.consumer(), **kwargs)
+            result = run(complaint, actor=Actor.consumer(), **kwargs)
+            complaint = result if isinstance(result, Complaint) else complaint
         except ValidationError as exc:
-            error = "; ".join(str(m) for m in exc.errors.values())
+            error = "; ".join(f"{_FIELD_NAMES.get(f, f)}：{m}" for f, m in exc.errors.items())
         except TransitionNotAllowed as exc:
             error = exc.reason or _("当前状态下不能执行此操作。")
         except DomainError as exc:
             error = str(exc)
-    complaint = Complaint.objects.select_related("owner").get(pk=complaint.pk)
+    complaint = Complaint.objects.select_related("owner", "org_unit").get(pk=complaint.pk)
     context = _status_context(complaint, access_code)
-    context.update({"action_error": error, "failed_action": action if error else "", "typed": text if error else ""})
+    context.update(
+        {
+            "action_error": error,
+            "failed_action": action if error else "",
+            "typed": text if error else "",
+            "typed_amount": post.get("amount", "") if error else "",
+        }
+    )
     return render(request, "intake/status.html", context, status=422 if error else 200)
+
+
+# The names of the status page's fields, for refusals that name the field.
+_FIELD_NAMES = {
+    "text": _lazy("内容"),
+    "reason": _lazy("理由"),
+    "amount": _lazy("金额"),
+    "currency": _lazy("币种"),
+    "offer": _lazy("处理方案"),
+}
+
+
+@sensitive_post_parameters("access_code")
+@require_http_methods(["POST"])
+def status_agreement(request: HttpRequest) -> HttpResponse:
+    """The consumer downloads the settlement agreement (posted with the code, never in the URL); the
+    download is recorded in the case's ledger."""
+    from evidence.actions import record_access
+    from evidence.http import file_response
+    from resolutions.selectors import consumer_agreement_item
+
+    post = request.POST
+    try:
+        complaint = find_own_case(request, post.get("tracking_no", ""), post.get("access_code", ""))
+    except RateLimited:
+        return render(request, "intake/status_lookup.html", {"error": _("请求过于频繁，请稍后再试。")}, status=429)
+    item = consumer_agreement_item(complaint) if complaint is not None else None
+    if item is None:
+        return render(request, "intake/status_lookup.html", {"error": _("投诉编号或查询码不正确。")}, status=404)
+    record_access(item, actor=Actor.consumer(), how="download")
+    return file_response(item, download=True)
 
 
 @sensitive_post_parameters("access_code")

@@ -39,3 +39,18 @@ def case_signals(request: HttpRequest, tracking_no: str) -> dict[str, Any]:
     if found is None:
         raise Http404("signals not read yet")
     return found
+
+
+@router.get("/complaints/{tracking_no}/similar", summary="The most similar resolved cases and likely duplicates")
+def similar_cases(request: HttpRequest, tracking_no: str) -> dict[str, Any]:
+    """Up to five resolved cases most similar to this one (with their remedies and outcomes) and open
+    cases similar enough to be duplicates: only cases the user may see."""
+    from .similar import similar_for
+
+    user = _user(request)
+    complaint = get_complaint_for_user(user, tracking_no)
+    found = similar_for(complaint, user)
+    for group in ("resolved", "duplicates"):
+        for row in found[group]:
+            row["received_at"] = row["received_at"].isoformat()
+    return found

@@ -8,19 +8,33 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.choices import Role
 from accounts.models import Membership, User
-from complaints.actions import _notify, _run
+from complaints.actions import _notify, _run, check_may
+from complaints.choices import Status as ComplaintStatus
 from complaints.ledgering import Actor
 from complaints.models import CaseShare, Complaint
 from complaints.permissions import Principal
-from core.errors import ValidationError
+from core.errors import TransitionNotAllowed, ValidationError
 
-from . import authority
-from .choices import AUTHORISED, CURRENCIES, LIVE, NEEDS_AUTHORITY, Decision, RemedyKind, RemedyStatus, Step
-from .models import Approval, Remedy
+from . import authority, negotiation
+from .choices import (
+    AUTHORISED,
+    CURRENCIES,
+    LIVE,
+    NEEDS_AUTHORITY,
+    Decision,
+    OfferSide,
+    OfferStatus,
+    RemedyKind,
+    RemedyStatus,
+    Step,
+)
+from .models import Approval, Offer, Remedy
 from .money import parse_amount
 
 # Kinds that are about money and need an amount.
@@ -270,3 +284,227 @@ def cancel_remedy(remedy: Remedy, *, actor: Actor, reason: str, expected_version
 
     _run(remedy.complaint, actor, "cancel_remedy", change, expected_version=expected_version)
     return result[0]
+
+
+# --- negotiation (docs/remedies.md, "Negotiation") ------------------------------------------------
+# The organisation's offer is complaints.actions.propose_resolution, and the consumer's acceptance and
+# refusal are accept_proposal / refuse_proposal: the case's own lifecycle actions, which record the
+# offer thread through resolutions.negotiation. The actions below complete the thread.
+
+
+def make_offer(
+    complaint: Complaint,
+    *,
+    actor: Actor,
+    text: str,
+    amount: Any = None,
+    currency: str = "CNY",
+    remedies: list[int] | None = None,
+    valid_days: Any = None,
+    reply_to: int | None = None,
+    expected_version: int | None = None,
+) -> Offer:
+    """An organisation offer (propose_resolution); returns the offer."""
+    from complaints.actions import propose_resolution
+
+    updated = propose_resolution(
+        complaint,
+        actor=actor,
+        text=text,
+        amount=amount,
+        currency=currency,
+        remedies=remedies,
+        valid_days=valid_days,
+        reply_to=reply_to,
+        expected_version=expected_version,
+    )
+    return Offer.objects.filter(complaint=updated, side=OfferSide.ORGANISATION).latest("made_at", "id")
+
+
+def counter_offer(
+    complaint: Complaint,
+    *,
+    actor: Actor,
+    text: str,
+    amount: Any = None,
+    currency: str = "CNY",
+    offer_id: int | None = None,
+    expected_version: int | None = None,
+) -> Offer:
+    """The consumer answers the open offer with one of their own: the offer is countered, the case is
+    back in progress (a counter is a refusal of the offer as made, so a final decision may follow) and
+    the owner is told in-app. Staff answer with a new offer."""
+    terms = negotiation.check_offer(text, amount, currency)
+    created: list[Offer] = []
+
+    def change(c: Complaint, now: datetime) -> dict[str, Any]:
+        offer = negotiation.offer_to_answer(c, "counter_offer", offer_id, now)
+        counter = Offer.objects.create(
+            complaint=c,
+            side=OfferSide.CONSUMER,
+            text=terms.text,
+            amount=terms.amount,
+            currency=terms.currency,
+            reply_to=offer,
+            made_at=now,
+        )
+        if offer is not None:
+            offer.status = OfferStatus.COUNTERED
+            offer.decided_at = now
+            offer.save(update_fields=["status", "decided_at"])
+        created.append(counter)
+        c.status = ComplaintStatus.IN_PROGRESS
+        c.refusal_reason = _("投诉人还价：%(text)s") % {"text": terms.text}
+        if c.owner_id:
+            _notify(
+                [c.owner],
+                c,
+                "counter_offer",
+                _("投诉人对投诉 %(no)s 的处理方案提出了还价（%(amount)s），请答复。")
+                % {"no": c.tracking_no, "amount": _money(terms.amount, terms.currency)},
+            )
+        return {"_data": negotiation.event(counter, answers=offer.pk if offer else None), "text": terms.text}
+
+    from complaints.actions import _answer
+
+    _answer(complaint, actor, "counter_offer", change, offer_id, expected_version)
+    return created[0]
+
+
+def withdraw_offer(offer: Offer, *, actor: Actor, reason: str, expected_version: int | None = None) -> Offer:
+    """Staff withdraw the open offer (a mistake, changed facts): the case is back in progress and the
+    offer can no longer be accepted."""
+    reason = _text(reason, "reason", 2000, minimum=2)
+    result: list[Offer] = []
+
+    def change(c: Complaint, now: datetime) -> dict[str, Any]:
+        o = Offer.objects.filter(pk=offer.pk, complaint=c).first()
+        if o is None or o.side != OfferSide.ORGANISATION:
+            raise ValidationError("offer", _("该方案不属于此投诉。"))
+        if o.status != OfferStatus.OPEN:
+            raise ValidationError(
+                "offer", _("该方案当前状态为“%(status)s”，不能撤回。") % {"status": o.get_status_display()}
+            )
+        o.status = OfferStatus.WITHDRAWN
+        o.decided_at = now
+        o.reason = reason
+        o.save(update_fields=["status", "decided_at", "reason"])
+        c.status = ComplaintStatus.IN_PROGRESS
+        result.append(o)
+        return {"_data": negotiation.event(o), "reason": reason}
+
+    _run(offer.complaint, actor, "withdraw_offer", change, expected_version=expected_version)
+    return result[0]
+
+
+def expire_offers(now: datetime | None = None) -> int:
+    """The sweep (a scheduled job): open offers past their expiry are recorded as expired and their
+    cases go back in progress, the owner told. Safe to run concurrently (each case is locked)."""
+    now = now or timezone.now()
+    due = Offer.objects.filter(
+        side=OfferSide.ORGANISATION,
+        status=OfferStatus.OPEN,
+        expires_at__lte=now,
+        complaint__status=ComplaintStatus.RESOLUTION_PROPOSED,
+    ).select_related("complaint")
+    expired = 0
+    for offer in due:
+
+        def change(c: Complaint, at: datetime, offer: Offer = offer) -> dict[str, Any]:
+            o = Offer.objects.get(pk=offer.pk)
+            if o.status != OfferStatus.OPEN or negotiation.open_offer(c) is None or o.expires_at > at:  # type: ignore[operator]
+                raise TransitionNotAllowed("expire_offer", c.status, [], "answered meanwhile")
+            o.status = OfferStatus.EXPIRED
+            o.decided_at = o.expires_at
+            o.save(update_fields=["status", "decided_at"])
+            c.status = ComplaintStatus.IN_PROGRESS
+            if c.owner_id:
+                _notify(
+                    [c.owner],
+                    c,
+                    "offer_expired",
+                    _("投诉 %(no)s 的处理方案已过期，投诉人未答复。") % {"no": c.tracking_no},
+                )
+            return {"_data": negotiation.event(o)}
+
+        try:
+            _run(offer.complaint, Actor.system(), "expire_offer", change)
+            expired += 1
+        except TransitionNotAllowed:
+            continue  # answered or moved on since the query
+    return expired
+
+
+def settle(complaint: Complaint, *, actor: Actor, offer: Offer | None = None) -> Offer:
+    """Generate the settlement agreement of the case's accepted offer (the latest by default), store
+    it as evidence shown to the consumer, and record its SHA-256 in a settlement_agreement event.
+    Refused when the agreement exists already."""
+    from evidence.actions import add_evidence
+    from evidence.choices import EvidenceKind, Via
+
+    from . import agreement
+
+    check_may(complaint, actor, "settlement_agreement")
+    offer = offer or (
+        Offer.objects.filter(complaint=complaint, status=OfferStatus.ACCEPTED).order_by("-decided_at", "-id").first()
+    )
+    if offer is None or offer.complaint_id != complaint.pk or offer.status != OfferStatus.ACCEPTED:
+        raise ValidationError("offer", _("该投诉没有已接受的处理方案，不能生成和解协议。"))
+    if offer.agreement_id is not None:
+        raise ValidationError("offer", _("和解协议已生成（%(no)s）。") % {"no": offer.agreement_no})
+    complaint = Complaint.objects.select_related("org_unit").get(pk=complaint.pk)
+    content = agreement.build(complaint, offer)
+    english = complaint.language == "en"
+    filename = f"{'Settlement-Agreement' if english else '和解协议'}-{offer.agreement_no}.pdf"
+    result: list[Offer] = []
+    with transaction.atomic():
+        item = add_evidence(
+            complaint,
+            content=content,
+            filename=filename,
+            kind=EvidenceKind.AGREEMENT,
+            actor=actor,
+            via=Via.STAFF,
+            description=_("和解协议 %(no)s") % {"no": offer.agreement_no},
+            shown_to_consumer=True,
+        )
+
+        def change(c: Complaint, now: datetime) -> dict[str, Any]:
+            o = Offer.objects.select_for_update().get(pk=offer.pk)
+            if o.agreement_id is not None:
+                raise ValidationError("offer", _("和解协议已生成（%(no)s）。") % {"no": o.agreement_no})
+            o.agreement = item
+            o.save(update_fields=["agreement"])
+            result.append(o)
+            return {
+                "_data": {
+                    "offer_id": o.pk,
+                    "agreement_no": o.agreement_no,
+                    "evidence_id": item.pk,
+                    "sha256": item.sha256,
+                    "size": item.size,
+                    "language": "en" if english else "zh-hans",
+                }
+            }
+
+        _run(complaint, actor, "settlement_agreement", change)
+    return result[0]
+
+
+def settle_automatically(complaint_id: int, offer_id: int) -> None:
+    """The after-commit generation of an accepted offer's agreement (the system acts). Never raises:
+    the acceptance stands whatever happens here, and staff regenerate a missing agreement."""
+    import logging
+
+    log = logging.getLogger("complaintdesk.tasks")
+    offer = Offer.objects.select_related("complaint").filter(pk=offer_id, complaint_id=complaint_id).first()
+    if offer is None or offer.agreement_id is not None:
+        return
+    try:
+        settle(offer.complaint, actor=Actor.system(), offer=offer)
+    except Exception:
+        log.exception("settlement agreement for offer %s of complaint %s failed", offer_id, complaint_id)
+
+
+def _money(amount: Decimal | None, currency: str) -> str:
+    return "—" if amount is None else f"{amount:,.2f} {currency}"

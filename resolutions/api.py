@@ -17,8 +17,8 @@ from core.validation import CleanText
 
 from . import actions, statutory
 from .choices import RemedyKind
-from .models import Remedy
-from .selectors import describe, remedies_of, totals_for_case
+from .models import Offer, Remedy
+from .selectors import describe, remedies_of, thread_for, totals_for_case
 
 router = Router(tags=["remedies"], auth=[TokenAuth(), StaffSession()])
 
@@ -165,3 +165,88 @@ def rules(request: HttpRequest) -> list[dict[str, Any]]:
         {"code": r.code, "law": str(r.law), "article": str(r.article), "text": str(r.text)}
         for r in statutory.RULES.values()
     ]
+
+
+# --- the negotiation thread -------------------------------------------------------------------------
+
+
+def _thread_answer(complaint: Complaint, user: Any, status: int = 200) -> HttpResponse:
+    complaint = Complaint.objects.select_related("org_unit").get(pk=complaint.pk)
+    masked = Principal.of(user).masked_for(complaint)
+    body = {
+        "tracking_no": complaint.tracking_no,
+        "status": complaint.status,
+        "version": complaint.version,
+        "items": thread_for(complaint, masked=masked),
+    }
+    response = json_response(body, status=status)
+    response["ETag"] = f'"{complaint.version}"'
+    return response
+
+
+@router.get("/complaints/{tracking_no}/offers", summary="The negotiation thread: offers, counter-offers, agreement")
+def list_offers(request: HttpRequest, tracking_no: str) -> HttpResponse:
+    user = _user(request)
+    return _thread_answer(get_complaint_for_user(user, tracking_no), user)
+
+
+class OfferIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    text: CleanText = Field(max_length=10_000)
+    # A string or a number; checked by resolutions.money (negative, non-numeric, too large, decimals).
+    amount: str | int | float | None = None
+    currency: CleanText = Field("CNY", max_length=3)
+    remedies: list[int] = Field(default_factory=list, max_length=50)
+    valid_days: int | None = Field(None, ge=1, le=90)
+    reply_to: int | None = None
+    version: int | None = Field(None, ge=1)
+
+
+@router.post("/complaints/{tracking_no}/offers", summary="Make an offer to the consumer (the case awaits the answer)")
+def make_offer(request: HttpRequest, tracking_no: str, payload: OfferIn) -> HttpResponse:
+    user = _user(request)
+    complaint = get_complaint_for_user(user, tracking_no, write=True)
+    actor = Actor.staff(user)
+    check_may(complaint, actor, "propose_resolution")
+    actions.make_offer(
+        complaint,
+        actor=actor,
+        text=payload.text,
+        amount=payload.amount,
+        currency=payload.currency,
+        remedies=payload.remedies,
+        valid_days=payload.valid_days,
+        reply_to=payload.reply_to,
+        expected_version=_version(request, payload.version),
+    )
+    return _thread_answer(complaint, user, status=201)
+
+
+class WithdrawIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    reason: CleanText = Field("", max_length=2000)
+    version: int | None = Field(None, ge=1)
+
+
+@router.post("/complaints/{tracking_no}/offers/{offer_id}/withdraw", summary="Withdraw the open offer")
+def withdraw_offer(request: HttpRequest, tracking_no: str, offer_id: int, payload: WithdrawIn) -> HttpResponse:
+    user = _user(request)
+    complaint = get_complaint_for_user(user, tracking_no, write=True)
+    offer = Offer.objects.filter(pk=offer_id, complaint_id=complaint.pk).first()
+    if offer is None:
+        raise Http404
+    offer.complaint = complaint
+    actions.withdraw_offer(
+        offer, actor=Actor.staff(user), reason=payload.reason, expected_version=_version(request, payload.version)
+    )
+    return _thread_answer(complaint, user)
+
+
+@router.post(
+    "/complaints/{tracking_no}/agreement", summary="Generate the settlement agreement of the accepted offer if missing"
+)
+def settle(request: HttpRequest, tracking_no: str) -> HttpResponse:
+    user = _user(request)
+    complaint = get_complaint_for_user(user, tracking_no, write=True)
+    actions.settle(complaint, actor=Actor.staff(user))
+    return _thread_answer(complaint, user, status=201)

@@ -64,3 +64,24 @@ DEFAULT_LIMITS = {LimitRole.AGENT: 200, LimitRole.SUPERVISOR: 2_000, LimitRole.M
 # Currencies a remedy may be given in. Authority limits are in CNY; an amount in another currency
 # that needs authority always goes to the top of the chain (docs/remedies.md).
 CURRENCIES = ("CNY", "HKD", "MOP", "TWD", "USD", "EUR", "GBP", "JPY")
+
+
+class OfferSide(models.TextChoices):
+    """Who made an offer of the negotiation thread."""
+
+    ORGANISATION = "organisation", _("本单位")  # a staff member's proposal (propose_resolution)
+    CONSUMER = "consumer", _("投诉人")  # the consumer's counter-offer
+
+
+class OfferStatus(models.TextChoices):
+    OPEN = "open", _("待答复")  # waiting for the other side (an organisation offer until it expires)
+    ACCEPTED = "accepted", _("已接受")  # the consumer accepted it: the settlement agreement follows
+    REFUSED = "refused", _("已拒绝")  # the consumer refused it, with a reason
+    COUNTERED = "countered", _("已还价")  # answered by a counter-offer (either side)
+    WITHDRAWN = "withdrawn", _("已撤回")  # withdrawn by staff, or replaced by a newer offer
+    EXPIRED = "expired", _("已过期")  # not answered within its validity
+    LAPSED = "lapsed", _("已失效")  # the case left the negotiation (withdrawn, external route, decided)
+
+
+# Offers that still wait for an answer.
+OFFER_OPEN = frozenset({OfferStatus.OPEN})

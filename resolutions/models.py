@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from .choices import Decision, LimitRole, RemedyKind, RemedyStatus, Step
+from .choices import Decision, LimitRole, OfferSide, OfferStatus, RemedyKind, RemedyStatus, Step
 
 
 class Remedy(models.Model):
@@ -90,3 +90,57 @@ class AuthorityLimit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_role_display()} {self.org_unit or '—'} {self.limit}"
+
+
+class Offer(models.Model):
+    """One message of a case's negotiation thread: an organisation offer (a proposal the consumer may
+    accept, refuse or counter) or a consumer counter-offer (staff answer it with a new offer). Written
+    only by the negotiation actions, each change an event in the case's ledger chain."""
+
+    complaint = models.ForeignKey("complaints.Complaint", on_delete=models.PROTECT, related_name="offers")
+    side = models.CharField(_("提出方"), max_length=20, choices=OfferSide.choices)
+    text = models.TextField(_("方案内容"))
+    amount = models.DecimalField(_("金额"), max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(_("币种"), max_length=3, default="CNY")
+    # The case's remedies an organisation offer bundles (authorised ones only).
+    remedies = models.ManyToManyField(Remedy, blank=True, related_name="offers", verbose_name=_("补救措施"))
+    status = models.CharField(_("状态"), max_length=20, choices=OfferStatus.choices, default=OfferStatus.OPEN)
+    # Organisation offers only: after this moment the offer can no longer be accepted.
+    expires_at = models.DateTimeField(_("有效期至"), null=True, blank=True)
+    reply_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replies", verbose_name=_("答复")
+    )
+    made_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    made_at = models.DateTimeField(_("提出时间"), default=timezone.now)
+    decided_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+    # Why it was refused (the consumer) or withdrawn (staff).
+    reason = models.TextField(_("理由"), blank=True)
+    # Acceptance: how it was given (status page, API, recorded by staff with their note).
+    accepted_via = models.CharField(_("接受方式"), max_length=20, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    acceptance_note = models.TextField(_("接受说明"), blank=True)
+    agreement_no = models.CharField(_("协议编号"), max_length=40, blank=True)
+    agreement = models.ForeignKey(
+        "evidence.Evidence",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("和解协议"),
+    )
+
+    class Meta:
+        verbose_name = _("协商方案")
+        verbose_name_plural = pgettext_lazy("plural", "协商方案")
+        ordering = ["made_at", "id"]
+        indexes = [models.Index(fields=["status", "expires_at"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="offer_amount_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_side_display()} {self.amount or ''} {self.currency}".strip()

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, QuerySet, Sum
+from django.utils import timezone
 
 from accounts.models import User
 from complaints.actions import check_may
@@ -13,9 +14,9 @@ from complaints.ledgering import Actor
 from complaints.models import Complaint
 from complaints.permissions import Principal
 
-from . import authority, statutory
-from .choices import AUTHORISED, CURRENCIES, LIVE, RemedyKind, RemedyStatus, Step
-from .models import Remedy
+from . import authority, negotiation, statutory
+from .choices import AUTHORISED, CURRENCIES, LIVE, OfferSide, OfferStatus, RemedyKind, RemedyStatus, Step
+from .models import Offer, Remedy
 
 CENT = Decimal("0.01")
 
@@ -187,4 +188,144 @@ def panel_for(complaint: Complaint, user: User) -> dict[str, Any]:
         "rules": [(code, f"{rule.law}{rule.article}") for code, rule in statutory.RULES.items()],
         "exceptions": list(statutory.ART_25_EXCEPTIONS.items()),
         "defences": list(statutory.PQL_41_DEFENCES.items()),
+        "negotiation": negotiation_panel(complaint, user, remedies),
     }
+
+
+# --- the negotiation thread -------------------------------------------------------------------------
+
+
+def offers_of(complaint: Complaint) -> QuerySet[Offer]:
+    return (
+        Offer.objects.filter(complaint=complaint)
+        .select_related("made_by", "accepted_by", "agreement")
+        .prefetch_related("remedies")
+        .order_by("made_at", "id")
+    )
+
+
+def _money(amount: Decimal | None, currency: str) -> str | None:
+    return None if amount is None else f"{amount:,.2f} {currency}"
+
+
+def describe_offer(
+    offer: Offer, complaint: Complaint, *, now: datetime, consumer: bool = False, masked: bool = False
+) -> dict[str, Any]:
+    """An offer of the thread. The consumer sees neither staff names nor why staff withdrew an offer
+    (it may be internal); an analyst sees free text masked."""
+    status = negotiation.live_status(offer, complaint, now)
+    hide = masked and not consumer
+    data: dict[str, Any] = {
+        "id": offer.pk,
+        "side": offer.side,
+        "side_label": str(OfferSide(offer.side).label),
+        "text": "***" if hide else offer.text,
+        "amount": None if offer.amount is None else format(offer.amount, "f"),
+        "currency": offer.currency,
+        "amount_display": _money(offer.amount, offer.currency),
+        "remedies": [
+            {
+                "id": r.pk,
+                "kind": r.kind,
+                "kind_label": str(r.get_kind_display()),
+                "amount": _money(r.amount, r.currency),
+            }
+            for r in offer.remedies.all()
+        ],
+        "status": status,
+        "status_label": str(OfferStatus(status).label),
+        "made_at": offer.made_at.isoformat(),
+        "expires_at": offer.expires_at.isoformat() if offer.expires_at else None,
+        "decided_at": offer.decided_at.isoformat() if offer.decided_at else None,
+        "reply_to": offer.reply_to_id,
+        "agreement_no": offer.agreement_no or None,
+        "agreement": None,
+    }
+    if offer.side == OfferSide.CONSUMER or offer.status == OfferStatus.REFUSED or not consumer:
+        data["reason"] = "***" if hide and offer.reason else offer.reason
+    else:
+        data["reason"] = ""
+    if offer.agreement_id is not None and offer.agreement is not None and offer.agreement.deleted_at is None:
+        item = offer.agreement
+        data["agreement"] = {
+            "evidence_id": item.pk,
+            "filename": item.filename,
+            "sha256": item.sha256,
+            "size": item.size,
+        }
+    if not consumer:
+        data["made_by"] = offer.made_by.get_username() if offer.made_by_id else None  # type: ignore[union-attr]
+        data["accepted_via"] = offer.accepted_via or None
+        data["accepted_by"] = offer.accepted_by.get_username() if offer.accepted_by_id else None  # type: ignore[union-attr]
+        data["acceptance_note"] = "***" if hide and offer.acceptance_note else offer.acceptance_note
+    return data
+
+
+def thread_for(complaint: Complaint, *, consumer: bool = False, masked: bool = False) -> list[dict[str, Any]]:
+    if complaint.proposed_at is None:
+        return []  # a thread starts with an organisation offer, which stamps proposed_at: no query
+    now = timezone.now()
+    return [describe_offer(o, complaint, now=now, consumer=consumer, masked=masked) for o in offers_of(complaint)]
+
+
+def negotiation_for_consumer(complaint: Complaint) -> dict[str, Any]:
+    """What the status page and the consumer API add to the consumer's view: the thread, the offer
+    they may answer now (accept only while it is valid), and the agreement to download."""
+    offers = thread_for(complaint, consumer=True)
+    current = negotiation.open_offer(complaint)
+    answerable = next((o for o in offers if current is not None and o["id"] == current.pk), None)
+    agreements = [o for o in offers if o["agreement"] is not None]
+    pending = any(o["status"] == OfferStatus.ACCEPTED and o["agreement"] is None for o in offers)
+    return {
+        "offers": offers,
+        "open_offer": answerable,
+        "may_accept": answerable is not None and answerable["status"] == OfferStatus.OPEN,
+        "may_answer": answerable is not None,
+        "agreement": agreements[-1]["agreement"] | {"agreement_no": agreements[-1]["agreement_no"]}
+        if agreements
+        else None,
+        "agreement_pending": pending,
+    }
+
+
+def negotiation_panel(complaint: Complaint, user: User, remedies: list[Remedy]) -> dict[str, Any]:
+    """The case page's part of the thread: the offers, and the forms this user may use."""
+    actor = Actor.staff(user)
+    masked = Principal.of(user).masked_for(complaint)
+    offers = with_datetimes(thread_for(complaint, masked=masked))
+    current = negotiation.open_offer(complaint)
+    missing = [o for o in offers if o["status"] == OfferStatus.ACCEPTED and o["agreement"] is None]
+    return {
+        "offers": offers,
+        "current_offer": current.pk if current is not None else None,
+        "may_offer": _allowed(complaint, actor, "propose_resolution"),
+        "may_withdraw": current is not None and _allowed(complaint, actor, "withdraw_offer"),
+        "may_settle": bool(missing) and _allowed(complaint, actor, "settlement_agreement"),
+        "offerable": [r for r in remedies if r.status in AUTHORISED | {RemedyStatus.PAID}],
+        "valid_days": negotiation.default_valid_days(),
+        "open_counter": next(
+            (o for o in reversed(offers) if o["side"] == OfferSide.CONSUMER and o["status"] == OfferStatus.OPEN), None
+        ),
+    }
+
+
+def with_datetimes(offers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The thread for a template: the ISO times as datetimes (the date filter formats them)."""
+    for offer in offers:
+        for key in ("made_at", "expires_at", "decided_at"):
+            offer[f"{key}_dt"] = datetime.fromisoformat(offer[key]) if offer[key] else None
+    return offers
+
+
+def consumer_agreement_item(complaint: Complaint) -> Any:
+    """The evidence item of the case's latest settlement agreement, if it may be shown to the consumer."""
+    offer = (
+        Offer.objects.filter(complaint=complaint, agreement__isnull=False)
+        .select_related("agreement__complaint")
+        .order_by("-decided_at", "-id")
+        .first()
+    )
+    item = offer.agreement if offer is not None else None
+    if item is None or not item.shown_to_consumer or item.deleted_at is not None:
+        return None
+    return item

@@ -18,7 +18,7 @@ from core.errors import DomainError, TransitionNotAllowed, ValidationError, Vers
 from core.validation import CONTROL
 
 from . import actions, statutory
-from .models import Remedy
+from .models import Offer, Remedy
 
 # The panel's buttons: URL verb → (action, the posted field it takes, the action's keyword).
 DECISIONS = {
@@ -41,18 +41,18 @@ def _version(request: HttpRequest) -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
-def _run_form(request: HttpRequest, tracking_no: str, run: Any) -> HttpResponse:
+def _run_form(request: HttpRequest, tracking_no: str, run: Any, panel: str = "remedy") -> HttpResponse:
     """Run an action; a refusal re-renders the case page with the reason in the panel."""
     try:
         run()
     except ValidationError as exc:
-        return case(request, tracking_no, {"action": "remedy", "fields": {k: str(v) for k, v in exc.errors.items()}})
+        return case(request, tracking_no, {"action": panel, "fields": {k: str(v) for k, v in exc.errors.items()}})
     except VersionConflict:
-        return case(request, tracking_no, {"action": "remedy", "message": _conflict()})
+        return case(request, tracking_no, {"action": panel, "message": _conflict()})
     except TransitionNotAllowed as exc:
-        return case(request, tracking_no, {"action": "remedy", "message": exc.reason or str(exc)})
+        return case(request, tracking_no, {"action": panel, "message": exc.reason or str(exc)})
     except (PermissionDenied, DomainError) as exc:
-        return case(request, tracking_no, {"action": "remedy", "message": str(exc)})
+        return case(request, tracking_no, {"action": panel, "message": str(exc)})
     return redirect(reverse("complaints:case", args=[tracking_no]) + "#remedies")
 
 
@@ -112,3 +112,63 @@ def calculate(request: HttpRequest) -> HttpResponse:
     if request.headers.get("HX-Request") == "true":
         return render(request, "resolutions/_result.html", context, status=200)
     return render(request, "resolutions/calculate.html", context, status=422 if errors else 200)
+
+
+# --- the negotiation thread (the panel's offers) ----------------------------------------------------
+
+
+def _back_to_thread(request: HttpRequest, tracking_no: str, run: Any) -> HttpResponse:
+    response = _run_form(request, tracking_no, run, panel="offer")
+    if response.status_code == 302:
+        return redirect(reverse("complaints:case", args=[tracking_no]) + "#negotiation")
+    return response
+
+
+@login_required
+@require_POST
+def make_offer(request: HttpRequest, tracking_no: str) -> HttpResponse:
+    user = _staff(request)
+    complaint = get_complaint_for_user(user, tracking_no, write=True)
+
+    def run() -> None:
+        reply_to = request.POST.get("reply_to", "")
+        actions.make_offer(
+            complaint,
+            actor=Actor.staff(user),
+            text=_field(request, "text"),
+            amount=_field(request, "amount"),
+            currency=request.POST.get("currency", "CNY"),
+            remedies=request.POST.getlist("remedies"),  # type: ignore[arg-type]
+            valid_days=_field(request, "valid_days"),
+            reply_to=int(reply_to) if reply_to.isdigit() else None,
+            expected_version=_version(request),
+        )
+
+    return _back_to_thread(request, tracking_no, run)
+
+
+@login_required
+@require_POST
+def withdraw_offer(request: HttpRequest, tracking_no: str, pk: int) -> HttpResponse:
+    user = _staff(request)
+    complaint = get_complaint_for_user(user, tracking_no, write=True)
+    offer = Offer.objects.filter(pk=pk, complaint_id=complaint.pk).first()
+    if offer is None:
+        raise Http404
+    offer.complaint = complaint
+
+    def run() -> None:
+        actions.withdraw_offer(
+            offer, actor=Actor.staff(user), reason=_field(request, "reason"), expected_version=_version(request)
+        )
+
+    return _back_to_thread(request, tracking_no, run)
+
+
+@login_required
+@require_POST
+def settle(request: HttpRequest, tracking_no: str) -> HttpResponse:
+    """Generate the settlement agreement when it is missing (the after-commit generation failed)."""
+    user = _staff(request)
+    complaint = get_complaint_for_user(user, tracking_no, write=True)
+    return _back_to_thread(request, tracking_no, lambda: actions.settle(complaint, actor=Actor.staff(user)))

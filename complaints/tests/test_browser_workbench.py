@@ -94,7 +94,10 @@ def test_consumer_and_agent_carry_a_complaint_to_closing(live_server, cast, brow
     assert consumer.inner_text("#status") == "已解决"
 
     agent.reload()
-    _do(agent, "close", reply_text="您好，退款已原路退回，感谢您的耐心。")
+    agent.click("#form-close >> xpath=..//summary")
+    agent.fill("#close-reply_text", "您好，退款已原路退回，感谢您的耐心。")
+    agent.check("#close-evidence_complete")  # the closing checklist: the closer confirms the evidence
+    agent.click("#do-close")
     assert "已结案" in agent.inner_text("h1")
     _status(consumer, url, tracking_no, code)
     assert consumer.inner_text("#status") == "已结案"

@@ -54,7 +54,7 @@ def test_marked_p1_after_intake_gets_two_hours_from_the_marking(desk):
 def test_reopen_is_not_offered_after_the_window(desk):
     c = desk.in_progress(at(2026, 3, 2, 10))
     c = desk.act(at(2026, 3, 3, 10), "resolve", c, outcome="executed", note="已更换新品")
-    c = desk.act(at(2026, 3, 3, 11), "close", c, reply_text="已为您更换新品。")
+    c = desk.act(at(2026, 3, 3, 11), "close", c, reply_text="已为您更换新品。", evidence_complete=True)
     with time_machine.travel(at(2026, 3, 20), tick=False):
         assert "reopen" in allowed_actions(c, Actor.consumer())
     with time_machine.travel(at(2026, 4, 3, 12), tick=False):

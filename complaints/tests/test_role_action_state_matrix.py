@@ -34,7 +34,7 @@ ARGS = {
     "route_external": {"route": "mediation"},
     "record_external_outcome": {"resolved": True, "note": "调解结束"},
     "withdraw": {"reason": "不再需要"},
-    "close": {"reply_text": "已书面答复"},
+    "close": {"reply_text": "已书面答复", "evidence_complete": True},
     "reopen": {"reason": "仍未解决"},
     "archive": {},
     "appeal": {"reason": "请重新审核"},
@@ -76,7 +76,7 @@ def build(state: str, cast, body) -> Complaint:
     c = actions.resolve(c, actor=sup, outcome="executed", note="已更换新品")
     if state == Status.RESOLVED:
         return c
-    c = actions.close(c, actor=sup, reply_text="已书面答复")
+    c = actions.close(c, actor=sup, reply_text="已书面答复", evidence_complete=True)
     if state == Status.CLOSED:
         return c
     if state == Status.REOPENED:

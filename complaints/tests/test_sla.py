@@ -379,7 +379,7 @@ def test_reprioritising_after_a_pause_keeps_the_paused_time(desk):
 def _closed_and_reopened(desk: Desk) -> Complaint:
     c = desk.in_progress(at(2026, 3, 2, 10), "P3")  # due Wed 3-11
     c = desk.act(at(2026, 3, 5, 10), "resolve", c, outcome="executed", note="已退款 500 元")
-    c = desk.act(at(2026, 3, 5, 12), "close", c, reply_text="您好，退款 500 元已到账。")
+    c = desk.act(at(2026, 3, 5, 12), "close", c, reply_text="您好，退款 500 元已到账。", evidence_complete=True)
     with time_machine.travel(at(2026, 3, 20, 10), tick=False):
         return actions.reopen(c, actor=Actor.consumer(), reason="退款未到账")
 

@@ -206,7 +206,9 @@ def test_escalation_stops_at_the_crisis_level(desk, cast):
 def test_closed_cases_are_archived_after_90_days(desk, cast):
     c = desk.in_progress(at(2026, 3, 2, 10), "P3")
     c = desk.act(at(2026, 3, 5, 10), "resolve", c, outcome="executed", note="已退款 500 元")
-    c = desk.act(at(2026, 3, 5, 12), "close", c, reply_text="您好，退款 500 元已到账，感谢您的反馈。")
+    c = desk.act(
+        at(2026, 3, 5, 12), "close", c, reply_text="您好，退款 500 元已到账，感谢您的反馈。", evidence_complete=True
+    )
     assert c.status == Status.CLOSED
     closed = at(2026, 3, 5, 12)
     rejected = desk.act(at(2026, 3, 1, 11), "reject", desk.receive(at(2026, 3, 1, 10)), reason="重复投诉")

@@ -52,7 +52,15 @@ def test_the_database_worker_runs_the_tasks_of_an_intake(org, body, settings):
 
 def test_scheduler_round_runs_every_job_and_beats(db):
     results = scheduler.run_once("round")
-    assert set(results) == {"sla_tick", "ledger_checkpoint", "purge_idempotency", "purge_rate_counters"}
+    assert set(results) == {
+        "sla_tick",
+        "ledger_checkpoint",
+        "purge_idempotency",
+        "purge_rate_counters",
+        "similarity_index",
+        "coordination_tasks_overdue",
+        "expire_offers",
+    }
     assert WorkerHeartbeat.objects.filter(name="round").exists()
 
 

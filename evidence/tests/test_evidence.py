@@ -247,7 +247,7 @@ def _close(complaint, cast):
     agent = Actor.staff(cast.agent)
     complaint = actions.start_work(complaint, actor=agent)
     complaint = actions.resolve(complaint, actor=agent, outcome="executed", note="已更换新品")
-    return actions.close(complaint, actor=agent, reply_text="已书面答复")
+    return actions.close(complaint, actor=agent, reply_text="已书面答复", evidence_complete=True)
 
 
 def test_evidence_is_kept_while_open_within_retention_and_under_legal_hold(

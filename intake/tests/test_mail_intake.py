@@ -331,6 +331,13 @@ def test_the_tracking_header_marks_a_reply(cast):
     )
     assert reply.status == "reply" and reply.complaint == first
     assert Complaint.objects.count() == 1
+    # and in the case's contact log, as an inbound e-mail with the raw mail as its evidence
+    from casework.models import Contact
+
+    [contact] = Contact.objects.filter(complaint=first)
+    assert (contact.direction, contact.party, contact.channel) == ("inbound", "consumer", "email")
+    assert contact.summary == "师傅今天来看过了，还是很响。" and contact.recorded_via == "mail"
+    assert contact.evidence.content_type == "message/rfc822"
 
 
 def test_a_body_over_the_limit_is_cut_and_the_cut_noted(cast):

@@ -38,8 +38,10 @@ class Command(BaseCommand):
         started = time.monotonic()
         org = demo.ensure_org()
         states = demo.generate(options["count"], options["seed"], run_hooks=options["run_hooks"], org=org)
+        _seed_apps(options["seed"])
         seconds = time.monotonic() - started
         classifier = _demo_classifier()
+        intelligence = _demo_signals_and_similarity()
         made = ", ".join(f"{k} {v}" for k, v in sorted(org.created.items()) if v) or "nothing new"
         self.stdout.write(f"Organisation: {made}.")
         by_state = ", ".join(f"{status} {n}" for status, n in sorted(states.items()))
@@ -49,6 +51,7 @@ class Command(BaseCommand):
         )
         if classifier:
             self.stdout.write(classifier)
+        self.stdout.write(intelligence)
         self.stdout.write("")
         self.stdout.write(
             self.style.WARNING(
@@ -90,6 +93,38 @@ def _demo_classifier() -> str:
         f"Classifier: category model v{model.version} trained on {rows} cases, active; "
         f"{len(new_cases)} new cases classified."
     )
+
+
+# The apps that add their part of the story to the demo cases (coordination tasks and findings,
+# negotiation threads with their agreements, a regulator referral and a crisis case).
+DEMO_SEEDS = ("investigation.demo", "resolutions.demo", "dossier.demo")
+
+
+def _seed_apps(seed: int) -> None:
+    """Each app's `seed(complaints, rng)`, with the after-event hooks off as for the rest of the demo."""
+    import random
+    from importlib import import_module
+
+    from django.test.utils import override_settings
+
+    rng = random.Random(seed)
+    with override_settings(TASKS=demo.DUMMY_TASKS):
+        for module in DEMO_SEEDS:
+            complaints = list(Complaint.objects.filter(is_demo=True).order_by("pk"))
+            import_module(module).seed(complaints, rng)
+
+
+def _demo_signals_and_similarity() -> str:
+    """The text signals of the demo cases that intake did not read (they are history: read, not
+    applied), and the similar-cases index, so that the case page shows both from the start."""
+    from intelligence import similar
+    from intelligence.models import CaseSignals
+    from intelligence.tasks import read_signals
+
+    unread = Complaint.objects.filter(is_demo=True).exclude(pk__in=CaseSignals.objects.values("complaint_id"))
+    read = sum(1 for complaint in unread.iterator() if read_signals(complaint, {}))
+    built = similar.build()
+    return f"Text signals read for {read} cases; similar-cases index: {built.get('indexed', 0)} cases."
 
 
 def _width(text: str) -> int:
