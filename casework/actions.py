@@ -195,7 +195,7 @@ def check_reply(text: str, template: ReplyTemplate | None = None) -> str:
     return text
 
 
-def _why_not_mailed(c: Complaint) -> str:
+def why_not_mailed(c: Complaint) -> str:
     if c.is_demo:
         return _("演示数据，不发邮件。")
     if not c.complainant_email:
@@ -207,7 +207,7 @@ def _why_not_mailed(c: Complaint) -> str:
 
 def do_send_reply(c: Complaint, *, actor: Actor, text: str, template: ReplyTemplate | None, now: datetime) -> Reply:
     """The reply inside an action that holds the case lock (send_reply, and close with a reply)."""
-    not_mailed = _why_not_mailed(c)
+    not_mailed = why_not_mailed(c)
     reply = Reply.objects.create(
         complaint=c,
         text=text,

@@ -20,6 +20,8 @@ class ContactAdmin(ReadOnlyAdmin):
 
     list_display = ("complaint", "direction", "party", "channel", "occurred_at", "recorded_by")
     list_filter = ("direction", "party", "channel")
+    # Case content is read on the case page, where visibility is checked and views are ledgered.
+    exclude = ("summary", "third_party_name")
     search_fields = ("complaint__tracking_no",)
 
 
@@ -27,6 +29,7 @@ class ContactAdmin(ReadOnlyAdmin):
 class ReplyAdmin(ReadOnlyAdmin):
     list_display = ("complaint", "sent_at", "sent_by", "delivery")
     list_filter = ("delivery",)
+    exclude = ("text",)  # case content: on the case page only
     search_fields = ("complaint__tracking_no",)
 
 

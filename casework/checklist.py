@@ -105,9 +105,6 @@ def _remedies_item(c: Complaint, result: Checklist, remedies: list[Any] | None) 
     if c.outcome in (Outcome.FINAL_DECISION, Outcome.EXTERNAL_DECISION):
         result.remedies_basis = c.outcome
         return Item("remedies_settled", True, str(Outcome(c.outcome).label))
-    if c.refusal_reason:
-        result.remedies_basis = "refused"
-        return Item("remedies_settled", True, _("投诉人拒绝了处理方案。"))
     if remedies is None:
         remedies = list(Remedy.objects.filter(complaint=c))
     live = [r for r in remedies if r.status in LIVE]

@@ -46,6 +46,7 @@ class Delivery(models.TextChoices):
     """How a written reply reached the consumer. It is always on the status page; mail is extra."""
 
     PENDING = "pending", _("邮件待发送")  # scheduled after commit
+    SENDING = "sending", _("正在发送邮件")  # claimed by one worker: a retried task does not mail twice
     SENT = "sent", _("已发送邮件")
     FAILED = "failed", _("邮件发送失败")  # the reply stands; the agent may tell the consumer otherwise
     NOT_MAILED = "not_mailed", _("未发邮件（仅在查询页面公布）")  # no e-mail, opted out, or demo data

@@ -19,9 +19,10 @@ def mail_reply(reply_id: int) -> str:
     from .choices import Delivery
     from .models import Reply
 
-    reply = Reply.objects.select_related("complaint").filter(pk=reply_id, delivery=Delivery.PENDING).first()
-    if reply is None:
-        return "gone"  # sent already, or rolled back
+    # Claim the reply first: of two workers running the same task, one mails and the other finds nothing.
+    if not Reply.objects.filter(pk=reply_id, delivery=Delivery.PENDING).update(delivery=Delivery.SENDING):
+        return "gone"  # sent (or being sent) already, or rolled back
+    reply = Reply.objects.select_related("complaint").get(pk=reply_id)
     c = reply.complaint
     if not c.complainant_email:
         Reply.objects.filter(pk=reply.pk).update(delivery=Delivery.NOT_MAILED, delivery_note=_("投诉人未留电子邮箱。"))

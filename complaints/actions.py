@@ -127,7 +127,7 @@ def check_version(complaint: Complaint, expected_version: int | None) -> None:
 def check_may(complaint: Complaint, actor: Actor, action: str) -> None:
     if complaint.status not in FROM_STATES[action]:
         raise TransitionNotAllowed(action, complaint.status, allowed_actions(complaint, actor))
-    reason = guard(complaint, action)
+    reason = guard(complaint, action, consumer=actor.kind == "consumer")
     if reason is not None:
         raise TransitionNotAllowed(action, complaint.status, allowed_actions(complaint, actor), reason)
     if not may(actor, complaint, action):
@@ -422,7 +422,7 @@ def propose_resolution(
         c.proposal_amount = offer.amount
         c.proposed_at = now
         c.refusal_reason = ""
-        return {"_data": negotiation.event(offer)}
+        return {"_data": negotiation.event(offer, **offer.closed_offers)}
 
     updated = _run(complaint, actor, "propose_resolution", change, expected_version=expected_version)
     negotiation.enqueue_after_commit(mail_offer, updated.pk, made[0].pk)
@@ -728,6 +728,12 @@ def escalate(complaint: Complaint, *, actor: Actor, reason: str, expected_versio
             "escalated",
             _("投诉 %(no)s 已升级至 L%(level)d。") % {"no": c.tracking_no, "level": c.escalation_level},
         )
+        if c.escalation_level == EscalationLevel.CRISIS:
+            from dossier.actions import open_crisis_checklist
+            from dossier.crisis import open_checklist
+
+            if open_checklist(c) is None:
+                open_crisis_checklist(c, now)  # in this transaction: no way below L3 without it
         return {"note": reason}
 
     return _run(complaint, actor, "escalate", change, expected_version=expected_version)

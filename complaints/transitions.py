@@ -176,12 +176,13 @@ def guard(complaint: Any, action: str, consumer: bool = False) -> str | None:
             return reason
     # --- dossier: end ---
     # --- investigation: begin ---
-    if action in {"resolve", "accept_proposal"}:
+    if action in {"resolve", "accept_proposal", "propose_resolution"}:
         from investigation.selectors import blocking_reason
 
         reason = blocking_reason(complaint)  # names the open blocking coordination tasks
         if reason is not None:
-            return reason
+            # The consumer is not told which departments check what.
+            return _("我们仍在核实相关情况，暂时不能完成此操作，请稍后再试。") if consumer else reason
     # --- investigation: end ---
     return None
 

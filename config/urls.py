@@ -46,6 +46,7 @@ urlpatterns = [
     path("staff/casework/", include("casework.urls")),
     path("staff/investigation/", include("investigation.urls")),
     path("staff/dossier/", include("dossier.urls")),
+    path("staff/intelligence/", include("intelligence.urls")),
     path("staff/", include("complaints.urls")),
     path("", include("intake.urls")),
 ]

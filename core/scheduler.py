@@ -25,7 +25,7 @@ def heartbeat(name: str) -> None:
 def jobs() -> list[tuple[str, Callable[[], object]]]:
     from complaints.actions import sla_tick
     from intake import idempotency
-    from intelligence import similar
+    from intelligence import forecast, similar
     from investigation.actions import notify_overdue
     from ledger import chain
     from resolutions.actions import expire_offers
@@ -40,6 +40,7 @@ def jobs() -> list[tuple[str, Callable[[], object]]]:
         ("similarity_index", similar.update),
         ("coordination_tasks_overdue", notify_overdue),
         ("expire_offers", expire_offers),
+        ("detect_spikes", forecast.detect_spikes),
     ]
 
 

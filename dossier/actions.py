@@ -135,25 +135,33 @@ def escalate_to_crisis(complaint: Complaint, now: datetime | None = None) -> boo
     def change(c: Complaint, at: datetime) -> dict[str, Any] | None:
         if c.status not in OPEN_STATES or crisis.open_checklist(c) is not None:
             return None
-        flags = crisis.crisis_flags(c)
         from_level = c.escalation_level
         c.escalation_level = EscalationLevel.CRISIS
-        checklist = CrisisChecklist.objects.create(complaint=c, opened_at=at, flags=flags)
-        _notify(
-            _legal_team(),
-            c,
-            "crisis",
-            _("投诉 %(no)s 已升级至 L3 危机处理，请完成危机处理清单。") % {"no": c.tracking_no},
-        )
-        crisis.mail_crisis_team_after_commit(
-            c.tracking_no,
-            flags,
-            c.category.name if c.category_id else "",
-            c.department.name if c.department_id else "",
-        )
-        return {"checklist_id": checklist.pk, "from_level": from_level, "flags": flags}
+        checklist = open_crisis_checklist(c, at)
+        return {"checklist_id": checklist.pk, "from_level": from_level, "flags": checklist.flags}
 
     return _system_event(complaint, "crisis_escalation", change, now or timezone.now())
+
+
+def open_crisis_checklist(c: Complaint, at: datetime) -> CrisisChecklist:
+    """Inside the action that takes the locked case to level 3 (the system's crisis escalation, or a
+    person's `escalate`): the checklist exists from that moment, so the case cannot be taken below
+    level 3 before the worker has caught up. Legal/PR are told in-app, the crisis team by mail."""
+    flags = crisis.crisis_flags(c)
+    checklist = CrisisChecklist.objects.create(complaint=c, opened_at=at, flags=flags)
+    _notify(
+        _legal_team(),
+        c,
+        "crisis",
+        _("投诉 %(no)s 已升级至 L3 危机处理，请完成危机处理清单。") % {"no": c.tracking_no},
+    )
+    crisis.mail_crisis_team_after_commit(
+        c.tracking_no,
+        flags,
+        c.category.name if c.category_id else "",
+        c.department.name if c.department_id else "",
+    )
+    return checklist
 
 
 def _checklist(c: Complaint) -> CrisisChecklist:

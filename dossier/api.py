@@ -157,9 +157,11 @@ def add_document(
     return _state(complaint, user, status=201)
 
 
-@router.get("/complaints/{tracking_no}/dossier", summary="Download the case dossier (ZIP; recorded in the ledger)")
+@router.post(
+    "/complaints/{tracking_no}/dossier", summary="Export and download the case dossier (ZIP; recorded in the ledger)"
+)
 def dossier(request: HttpRequest, tracking_no: str) -> FileResponse:
-    """PDF + evidence files + the case's ledger chain and sealing checkpoint + verify.py. Each download is
+    """PDF + evidence files + the case's ledger chain and sealing checkpoint + verify.py. A POST: each export is
     an export_dossier event naming the manifest's SHA-256 (header X-Dossier-Manifest-SHA256)."""
     user = _user(request)
     complaint = get_complaint_for_user(user, tracking_no)

@@ -136,11 +136,14 @@ class _Source:
                     hasher.update(chunk)
         return hasher.hexdigest()
 
-    def json(self, name: str) -> Any:
+    def read(self, name: str) -> bytes:
         if self.zip is not None:
-            return json.loads(self.zip.read(name).decode("utf-8"))
-        with open(os.path.join(self.root, *name.split("/")), encoding="utf-8") as stream:
-            return json.load(stream)
+            return self.zip.read(name)
+        with open(os.path.join(self.root, *name.split("/")), "rb") as stream:
+            return stream.read()
+
+    def json(self, name: str) -> Any:
+        return json.loads(self.read(name).decode("utf-8"))
 
     def close(self) -> None:
         if self.zip is not None:
@@ -240,9 +243,11 @@ def _check_checkpoint(case_id: Any, events: list[dict[str, Any]], proof: Any, di
             else:
                 report.notes.append(f"checkpoint {seq} equals the digest kept outside the system")
         else:
-            report.notes.append(
-                f"the digest names checkpoint {digest.get('seq')}, the dossier checkpoint {seq}: compare them with "
-                "`complaintdesk verify_ledger --digest` on the system"
+            # Fail closed: a dossier re-chained and re-sealed by a forger is self-consistent; only the digest
+            # kept outside ties it to the real ledger, and a digest of another checkpoint cannot (offline).
+            report.fail(
+                f"the digest names checkpoint {digest.get('seq')}, the dossier checkpoint {seq}: they cannot be "
+                "compared offline; use the digest of that checkpoint, or `complaintdesk verify_dossier` on the system"
             )
 
 
@@ -287,6 +292,7 @@ def verify(path: str, digest: dict[str, Any] | None = None) -> Report:
         report.fail(f"{path}: cannot be read as a dossier ({exc})")
         return report
     try:
+        _check_names(source, report)
         if not source.has(MANIFEST):
             report.fail("manifest.json: missing")
             return report
@@ -312,6 +318,20 @@ def verify(path: str, digest: dict[str, Any] | None = None) -> Report:
     finally:
         source.close()
     return report
+
+
+def _check_names(source: _Source, report: Report) -> None:
+    """A ZIP whose member names climb out of the folder, are absolute, or repeat (a reader may pick
+    either copy) is refused: its contents are not what an unzip tool would show."""
+    if source.zip is None:
+        return
+    names = [info.filename for info in source.zip.infolist()]
+    for name in names:
+        parts = name.replace("\\", "/").split("/")
+        if name.startswith("/") or ".." in parts or (len(name) > 1 and name[1] == ":"):
+            report.fail(f"{name}: unsafe name in the ZIP")
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        report.fail(f"{name}: appears more than once in the ZIP")
 
 
 def render(report: Report) -> str:

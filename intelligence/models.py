@@ -111,3 +111,69 @@ class CaseSignals(models.Model):
     class Meta:
         verbose_name = _("文本信号")
         verbose_name_plural = pgettext_lazy("plural", "文本信号")
+
+
+# --- forecast and spikes (intelligence/forecast.py) ----------------------------------------------------
+
+
+class TrendDimension(models.TextChoices):
+    TOTAL = "total", _("全部投诉")  # every complaint, one series
+    CATEGORY = "category", _("投诉分类")  # the top-level category
+    PRODUCT = "product", _("产品/服务")  # product_name, or the SKU where no name was given
+    ORG_UNIT = "org_unit", _("组织单元")  # the unit complained about (not rolled up to its parents)
+
+
+class SpikeAlert(models.Model):
+    """More complaints than the forecast allowed for one value of a dimension (a product, a unit…) over
+    the last `window_days` complete days ending on `day`. Raised by the scheduler's `detect_spikes`;
+    the unique constraint makes running the detection again the same day harmless."""
+
+    dimension = models.CharField(_("维度"), max_length=20, choices=TrendDimension.choices)
+    value = models.CharField(_("取值"), max_length=200)  # category code, product key, unit id, "all"
+    value_label = models.CharField(_("名称"), max_length=200)
+    day = models.DateField(_("日期"))  # the last day of the window, in the organisation's time zone
+    window_days = models.PositiveSmallIntegerField(_("窗口天数"))
+    observed = models.PositiveIntegerField(_("实际数量"))
+    expected = models.FloatField(_("预期数量"))
+    rise_percent = models.FloatField(_("增幅（%）"))
+    p_value = models.FloatField(_("p 值"))
+    phrases = models.JSONField(_("高频短语"), default=list)  # [{"phrase", "count", "score"}]
+    # The complaints of the window (ids, at most 500): who is told, and which supervisors see the alert.
+    complaint_ids = models.JSONField(default=list)
+    method = models.CharField(max_length=30, blank=True)  # the forecast model used
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("投诉激增预警")
+        verbose_name_plural = pgettext_lazy("plural", "投诉激增预警")
+        ordering = ["-day", "-rise_percent"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dimension", "value", "day", "window_days"], name="spike_alert_once_per_day"
+            )
+        ]
+        indexes = [models.Index(fields=["acknowledged_at", "-day"])]
+
+    def __str__(self) -> str:
+        return f"{self.dimension}:{self.value_label} {self.day} +{self.rise_percent:.0f}%"
+
+
+class SpikeDetectionRun(models.Model):
+    """One row per clock hour in which the detection ran: several workers may run the scheduler, and the
+    unique hour lets only one of them do the work. The next run skips the fitting when neither the day
+    nor the newest complaint changed since."""
+
+    hour = models.DateTimeField(unique=True)
+    day = models.DateField()  # the last complete day examined
+    last_complaint_id = models.BigIntegerField(default=0)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    skipped = models.BooleanField(default=False)
+    summary = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-hour"]

@@ -7,7 +7,7 @@ inner product (= cosine). A query costs one projection and one graph walk, milli
 cases (`bench/similarity_bench.py`). Nothing is downloaded: the projection is fitted on our own cases.
 
 The index lives in COMPLAINTDESK_SIMILARITY_DIR as three files written atomically: projection.pkl
-(with its SHA-256 in state.json, checked before unpickling), index.faiss, state.json. The scheduler's
+(with its HMAC keyed by SECRET_KEY in state.json, checked before unpickling), index.faiss, state.json. The scheduler's
 job `update_similarity_index` builds it when there are enough cases, adds new cases every minute, and
 refits when the collection has doubled since the projection was fitted. Cases received since the last
 update are compared exactly (there are few), so a query never misses a new case."""
@@ -15,10 +15,11 @@ update are compared exactly (there are few), so a query never misses a new case.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
 import os
-import pickle  # our own file; its SHA-256 is checked against state.json before loading
+import pickle  # our own file; its HMAC (keyed with SECRET_KEY) is checked before loading
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ FIT_SAMPLE = 60_000  # cases the projection is fitted on (a random sample beyond
 MIN_CASES = 20  # below this there is nothing worth indexing
 BATCH = 20_000
 CANDIDATES = 200  # neighbours fetched before filtering by state and visibility
-EXACT_TAIL = 5_000  # at most this many unindexed cases compared exactly at query time
+EXACT_TAIL = 1_000  # at most this many unindexed cases compared exactly at query time
 RESOLVED_STATES = ("resolved", "closed", "archived")
 
 
@@ -121,6 +122,10 @@ _loaded: Loaded | None = None
 _lock = threading.Lock()
 
 
+def _mac(blob: bytes) -> str:
+    return hmac.new(f"similarity:{settings.SECRET_KEY}".encode(), blob, hashlib.sha256).hexdigest()
+
+
 def _atomic_write(path: Path, content: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
@@ -136,7 +141,7 @@ def _save(projection: Projection | None, index: Any, state: dict[str, Any]) -> N
     folder.mkdir(parents=True, exist_ok=True)
     if projection is not None:
         blob = pickle.dumps(projection, protocol=pickle.HIGHEST_PROTOCOL)
-        state["projection_sha256"] = hashlib.sha256(blob).hexdigest()
+        state["projection_hmac"] = _mac(blob)
         _atomic_write(folder / "projection.pkl", blob)
     _atomic_write(folder / "index.faiss", faiss.serialize_index(index).tobytes())
     # state.json last: a reader that sees the new state finds the files it names.
@@ -158,8 +163,9 @@ def load() -> Loaded | None:
             return _loaded
         state = json.loads(state_path.read_text())
         blob = (directory() / "projection.pkl").read_bytes()
-        if hashlib.sha256(blob).hexdigest() != state.get("projection_sha256"):
-            log.error("similarity projection does not match state.json: not loaded")
+        if not hmac.compare_digest(_mac(blob), str(state.get("projection_hmac", ""))):
+            # Whoever can write the folder can rewrite state.json too; not the key in the settings.
+            log.error("similarity projection fails its HMAC: not loaded (rebuild with build_similarity_index)")
             return None
         projection = pickle.loads(blob)  # noqa: S301 (checked above)
         raw = np.frombuffer((directory() / "index.faiss").read_bytes(), dtype=np.uint8)

@@ -178,7 +178,11 @@ def _run_task(
     with transaction.atomic():
         locked = _lock(task.complaint_id)
         check_version(locked, expected_version)
-        current = CoordinationTask.objects.select_for_update().select_related("department", "assignee").get(pk=task.pk)
+        current = (
+            CoordinationTask.objects.select_for_update(of=("self",))
+            .select_related("department", "assignee")
+            .get(pk=task.pk)
+        )
         current.complaint = locked
         if locked.status not in FROM_STATES[action]:
             raise TransitionNotAllowed(
@@ -695,7 +699,8 @@ def reject_finding(finding: Finding, *, actor: Actor, comment: str, expected_ver
             [f.recorded_by],
             c,
             "finding_rejected",
-            _("投诉 %(no)s 的调查结论被驳回：%(comment)s") % {"no": c.tracking_no, "comment": comment[:200]},
+            # The comment stays in the case (encrypted in the ledger); the notice only points there.
+            _("投诉 %(no)s 的调查结论被驳回，意见见投诉页面。") % {"no": c.tracking_no},
         )
         result.append(f)
         return {"_data": _finding_event(f), "note": comment}

@@ -22,6 +22,8 @@ class CoordinationTaskAdmin(ReadOnlyAdmin):
 
     list_display = ("complaint", "kind", "department", "assignee", "due_at", "blocking", "status")
     list_filter = ("kind", "status", "blocking", "department")
+    # Case content is read on the case and task pages, where visibility is checked.
+    exclude = ("request", "result", "cancel_reason")
     search_fields = ("complaint__tracking_no",)
 
 
@@ -31,4 +33,5 @@ class FindingAdmin(ReadOnlyAdmin):
 
     list_display = ("complaint", "nature", "root_cause", "responsibility", "status", "recorded_by", "recorded_at")
     list_filter = ("nature", "status", "responsibility", "root_cause")
+    exclude = ("facts", "justification", "decision_comment")  # case content: on the case page only
     search_fields = ("complaint__tracking_no",)

@@ -37,11 +37,17 @@ def overdue_q(now: datetime | None = None) -> Q:
 
 
 def open_blocking(complaint: Complaint) -> list[CoordinationTask]:
-    return list(
-        CoordinationTask.objects.filter(complaint=complaint, status=TaskStatus.OPEN, blocking=True)
-        .select_related("department")
-        .order_by("due_at", "pk")
-    )
+    """The case's open blocking tasks, read once per case instance: the case page asks for every
+    action it might offer (an action locks and reads a fresh instance, so it never sees a stale list)."""
+    cached = getattr(complaint, "_open_blocking_tasks", None)
+    if cached is None:
+        cached = list(
+            CoordinationTask.objects.filter(complaint=complaint, status=TaskStatus.OPEN, blocking=True)
+            .select_related("department")
+            .order_by("due_at", "pk")
+        )
+        complaint._open_blocking_tasks = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def blocking_reason(complaint: Complaint, tasks: list[CoordinationTask] | None = None) -> str | None:

@@ -26,7 +26,11 @@ def send_offer(complaint_id: int, offer_id: int) -> None:
 
     complaint = Complaint.objects.filter(pk=complaint_id).first()
     offer = Offer.objects.filter(pk=offer_id, complaint_id=complaint_id).first()
-    if complaint is None or offer is None or not complaint.complainant_email:
+    if complaint is None or offer is None:
+        return
+    from casework.actions import why_not_mailed
+
+    if why_not_mailed(complaint):  # no address, "do not contact me", or demo data
         return
     with translation.override("en" if complaint.language == "en" else "zh-hans"):
         subject = _("投诉 %(no)s 的处理方案") % {"no": complaint.tracking_no}

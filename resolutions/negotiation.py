@@ -198,10 +198,14 @@ def record_offer(
     counters = Offer.objects.filter(complaint=complaint, side=OfferSide.CONSUMER, status=OfferStatus.OPEN)
     if answered is None:
         answered = counters.order_by("-made_at", "-id").first()
+    replaced = Offer.objects.filter(complaint=complaint, side=OfferSide.ORGANISATION, status=OfferStatus.OPEN)
+    # The offers this one closes are named in its ledger event (see `changed_offers`).
+    closed = {
+        "countered": sorted(counters.values_list("pk", flat=True)),
+        "superseded": sorted(replaced.values_list("pk", flat=True)),
+    }
     counters.update(status=OfferStatus.COUNTERED, decided_at=now)
-    Offer.objects.filter(complaint=complaint, side=OfferSide.ORGANISATION, status=OfferStatus.OPEN).update(
-        status=OfferStatus.WITHDRAWN, decided_at=now, reason=_("已由新的方案取代。")
-    )
+    replaced.update(status=OfferStatus.WITHDRAWN, decided_at=now, reason=_("已由新的方案取代。"))
     offer = Offer.objects.create(
         complaint=complaint,
         side=OfferSide.ORGANISATION,
@@ -215,6 +219,7 @@ def record_offer(
     )
     if remedies:
         offer.remedies.set(remedies)
+    offer.closed_offers = closed  # type: ignore[attr-defined]
     return offer
 
 

@@ -239,3 +239,15 @@ def test_no_mail_without_an_email_address(cast, body, org, django_capture_on_com
     reply.refresh_from_db()
     assert reply.delivery == "not_mailed" and "电子邮箱" in reply.delivery_note
     assert Complaint.objects.get(pk=case.pk).reply_text == "您好，我们已安排检测。"
+
+
+def test_a_refused_offer_does_not_excuse_a_remedy_that_was_never_carried_out(cast, case):
+    agent = Actor.staff(cast.agent)
+    offered = actions.propose_resolution(case, actor=agent, text="为您更换新品。")
+    refused = actions.refuse_proposal(offered, actor=Actor.consumer(), reason="我要退款。")
+    remedies.add_remedy(refused, actor=agent, kind="compensation", amount="100", description="补偿 100 元。")
+    done = resolve(fresh(refused), cast.agent)
+    with pytest.raises(ValidationError) as unmet:
+        actions.close(done, actor=agent, reply_text="您好，已为您处理。", evidence_complete=True)
+    assert "remedies_settled" in unmet.value.errors
+    assert fresh(done).status == "resolved"

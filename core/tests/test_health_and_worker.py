@@ -60,6 +60,7 @@ def test_scheduler_round_runs_every_job_and_beats(db):
         "similarity_index",
         "coordination_tasks_overdue",
         "expire_offers",
+        "detect_spikes",
     }
     assert WorkerHeartbeat.objects.filter(name="round").exists()
 

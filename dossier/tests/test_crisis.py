@@ -186,3 +186,17 @@ def test_a_closed_case_is_not_escalated(cast, body, org, django_capture_on_commi
     assert check_case(c.pk, "classify") is None
     assert Complaint.objects.get(pk=c.pk).status == Status.WITHDRAWN
     assert not CrisisChecklist.objects.exists()
+
+
+def test_a_person_taking_the_case_to_level_3_opens_the_checklist_at_once(cast, body, org, settings):
+    """Not left to the worker: with no task run at all, the case cannot go below level 3 meanwhile."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    case = case_in_progress(cast, body, org_unit=org.store_sz.pk)
+    sup = Actor.staff(cast.supervisor)
+    for _level in range(3):
+        case = actions.escalate(case, actor=sup, reason="媒体已来电询问。")
+    assert case.escalation_level == EscalationLevel.CRISIS
+    assert CrisisChecklist.objects.filter(complaint=case, completed_at__isnull=True).count() == 1
+    with pytest.raises(TransitionNotAllowed) as refused:
+        actions.de_escalate(case, actor=sup, reason="误报。")
+    assert "危机处理清单未完成" in refused.value.reason

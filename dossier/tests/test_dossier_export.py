@@ -240,3 +240,66 @@ def test_the_commands_export_and_verify(case_with_evidence, cast, tmp_path, caps
         call_command("verify_dossier", str(rewrite(out, change)))
     with pytest.raises(CommandError, match="export"):
         call_command("export_dossier", case_with_evidence.tracking_no, "--out", str(out), "--user", "outsider")
+
+
+def _forge_everything(dossier: Path) -> Path:
+    """What a forger holding only the ZIP can do: change an event, re-chain every hash after it,
+    re-seal the checkpoint and rewrite the manifest. The copy is self-consistent."""
+    import hashlib
+
+    from dossier.verify import checkpoint_hash, event_hash
+
+    with zipfile.ZipFile(dossier) as zf:
+        chain = json.loads(zf.read("ledger/events.json"))
+        proof = json.loads(zf.read("ledger/checkpoint.json"))
+        manifest = json.loads(zf.read("manifest.json"))
+    events = chain["events"]
+    events[1]["actor_label"] = "forger"
+    prev = events[0]["hash"]
+    for event in events[1:]:
+        event["prev_hash"] = prev
+        event["hash"] = prev = event_hash(chain["case"], event)
+    cp = proof["checkpoint"]
+    cp["heads"] = [[chain["case"], len(events), prev] if h[0] == chain["case"] else h for h in cp["heads"]]
+    cp["hash"] = checkpoint_hash(cp)
+    new = {"ledger/events.json": json.dumps(chain).encode(), "ledger/checkpoint.json": json.dumps(proof).encode()}
+
+    def change(name: str, data: bytes) -> bytes | None:
+        return None if name in {"manifest.json", "SHA256SUMS"} else new.get(name, data)
+
+    forged = rewrite(dossier, change)
+    with zipfile.ZipFile(forged) as zf:
+        for name in zf.namelist():
+            if name in manifest["files"]:
+                manifest["files"][name]["sha256"] = hashlib.sha256(zf.read(name)).hexdigest()
+    with zipfile.ZipFile(forged, "a") as zf:
+        zf.writestr("manifest.json", json.dumps(manifest))
+    return forged
+
+
+def test_a_forgery_consistent_in_itself_is_caught_by_the_digest_and_by_the_system(dossier, capsys):
+    with zipfile.ZipFile(dossier) as zf:
+        real = json.loads(zf.read("ledger/checkpoint.json"))["checkpoint"]
+    forged = _forge_everything(dossier)
+    assert verify(str(forged)).ok  # offline and without a digest, nothing outside vouches for it
+    report = verify(str(forged), {"seq": real["seq"], "hash": real["hash"]})
+    assert not report.ok and "differs from the digest" in report.first_broken
+    other = verify(str(forged), {"seq": real["seq"] + 1, "hash": real["hash"]})
+    assert not other.ok and "cannot be compared offline" in other.first_broken
+    with pytest.raises(CommandError):
+        call_command("verify_dossier", str(forged))
+    printed = capsys.readouterr().out
+    assert "ledger event 2: differs from this system's ledger" in printed
+    assert "differs from this system's checkpoints" in printed
+    call_command("verify_dossier", str(dossier))
+    assert "matches this system's ledger" in capsys.readouterr().out
+
+
+def test_a_zip_with_a_repeated_or_climbing_name_is_refused(dossier):
+    with zipfile.ZipFile(dossier, "a") as zf:
+        zf.writestr("manifest.json", b"{}")
+        zf.writestr("../outside.txt", b"x")
+    report = verify(str(dossier))
+    assert not report.ok
+    assert any("appears more than once" in p for p in report.problems)
+    assert any("unsafe name" in p for p in report.problems)

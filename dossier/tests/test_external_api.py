@@ -151,9 +151,9 @@ def test_who_may_read_and_download(case_with_evidence, cast, api_as):
     assert api_as(None).get(f"/complaints/{no}/proceedings").status_code == 401
     assert api_as(cast.outsider).get(f"/complaints/{no}/proceedings").status_code == 404
     assert api_as(cast.auditor).get(f"/complaints/{no}/proceedings").status_code == 200
-    assert api_as(cast.auditor).get(f"/complaints/{no}/dossier").status_code == 403
-    assert api_as(cast.outsider).get(f"/complaints/{no}/dossier").status_code == 404
-    response = api_as(cast.agent).get(f"/complaints/{no}/dossier")
+    assert api_as(cast.auditor).post(f"/complaints/{no}/dossier").status_code == 403
+    assert api_as(cast.outsider).post(f"/complaints/{no}/dossier").status_code == 404
+    response = api_as(cast.agent).post(f"/complaints/{no}/dossier")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
     content = b"".join(response.streaming_content)

@@ -121,12 +121,21 @@ def test_without_enough_cases_nothing_is_built_and_the_page_says_so(cast, filed)
     assert similar.similar_for(case, cast.supervisor) == {"indexed": False, "resolved": [], "duplicates": []}
 
 
-def test_a_tampered_projection_is_not_loaded(cast, history):
+def test_a_tampered_projection_is_not_loaded_even_with_a_matching_state_file(cast, history):
+    import hashlib
+
     similar.build()
     path = similar.directory() / "projection.pkl"
-    path.write_bytes(path.read_bytes() + b"\x00")
+    forged = path.read_bytes() + b"\x00"
+    path.write_bytes(forged)
     similar._loaded = None
     (similar.directory() / "state.json").touch()
+    assert similar.load() is None
+    # Whoever can write the files can rewrite state.json as well: without SECRET_KEY, no valid HMAC.
+    state_path = similar.directory() / "state.json"
+    state = json.loads(state_path.read_text())
+    state["projection_hmac"] = hashlib.sha256(forged).hexdigest()
+    state_path.write_text(json.dumps(state))
     assert similar.load() is None
 
 

@@ -1,6 +1,8 @@
 """An open blocking task keeps the case from being resolved (resolve, accept_proposal): the API refuses
 with the reason naming the task, the case page does not offer the action and says why."""
 
+import pytest
+
 from complaints import actions as lifecycle
 from complaints.ledgering import Actor
 from complaints.models import Complaint
@@ -55,12 +57,14 @@ def test_resolve_waits_for_the_blocking_task(cast, case, org, api_as):
 def test_accepting_the_proposal_waits_for_the_blocking_task(cast, filed, org, api_as):
     case, code = filed
     lifecycle.propose_resolution(case, actor=Actor.staff(cast.agent), text="为您更换新品并赔偿100元。")
-    task = _ask(cast, case, org)
+    task = _ask(cast, case, org)  # asked for after the offer was made
     consumer = api_as()
     refused = consumer.post(
         f"/public/complaints/{case.tracking_no}/accept-proposal", {}, headers={"X-Access-Code": code}
     )
-    assert refused.status_code == 409 and "质量检测" in refused.json()["message"]
+    # The consumer learns that checks are still running, not which department checks what.
+    assert refused.status_code == 409 and "核实" in refused.json()["message"]
+    assert "质量" not in refused.json()["message"]
     staff = api_as(cast.agent).post(
         f"/complaints/{case.tracking_no}/consumer-accepted",
         {"note": "投诉人电话表示接受。"},
@@ -79,3 +83,14 @@ def test_accepting_the_proposal_waits_for_the_blocking_task(cast, filed, org, ap
 def test_a_non_blocking_task_does_not_hold_the_case(cast, case, org, api_as):
     _ask(cast, case, org, blocking=False)
     assert _resolve(api_as(cast.agent), case).status_code == 200
+
+
+def test_no_offer_is_made_while_a_blocking_task_is_open(cast, filed, org):
+    from core.errors import TransitionNotAllowed
+
+    case, _code = filed
+    _ask(cast, case, org)
+    with pytest.raises(TransitionNotAllowed) as refused:
+        lifecycle.propose_resolution(fresh(case), actor=Actor.staff(cast.agent), text="为您更换新品。")
+    assert "质量检测" in refused.value.reason
+    assert fresh(case).status == "in_progress"
