@@ -570,7 +570,7 @@ def route_external(
     route, body_name, reference = proceedings.check_route(route, body, reference)
 
     def change(c: Complaint, now: datetime) -> dict[str, Any]:
-        due = proceedings.regulator_due(c, route, due_at, strict=body is not None)
+        due = proceedings.regulator_due(c, route, due_at)
         c.status = Status.EXTERNAL
         c.external_route = route
         c.external_reference = reference

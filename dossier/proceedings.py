@@ -37,14 +37,13 @@ def check_route(route: str, body: str | None, reference: str) -> tuple[str, str,
     return route, body_name, reference
 
 
-def regulator_due(complaint: Complaint, route: str, due_at: datetime | None, *, strict: bool) -> datetime | None:
+def regulator_due(complaint: Complaint, route: str, due_at: datetime | None) -> datetime | None:
     """A regulator referral carries the regulator's own due date: the one given, else the one the case
-    already has (a 12315 referral received with its date). `strict` callers (the dossier panel and
-    API, which always name the body) must have one; older callers without a body are let through."""
+    already has (a 12315 referral received with its date). Every caller must have one."""
     if route != ExternalRoute.REGULATOR:
         return due_at
     due = due_at or complaint.regulator_due_at
-    if due is None and strict:
+    if due is None:
         raise ValidationError("due_at", _("转市场监管/12315 须填写监管机关给出的办理期限。"))
     return due
 

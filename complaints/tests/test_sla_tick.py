@@ -252,7 +252,14 @@ def test_the_tick_uses_the_instant_it_is_given(desk):
 
 def test_a_case_back_from_an_external_procedure_before_acceptance_has_a_clock(desk):
     c = desk.receive(at(2026, 3, 2, 10))
-    c = desk.act(at(2026, 3, 2, 11), "route_external", c, route="regulator", reference="12315-0001")
+    c = desk.act(
+        at(2026, 3, 2, 11),
+        "route_external",
+        c,
+        route="regulator",
+        reference="12315-0001",
+        due_at=at(2026, 3, 20, 17),
+    )
     c = desk.act(at(2026, 3, 9, 10), "record_external_outcome", c, resolved=False, note="市场监管局退回企业处理")
     assert c.status == Status.IN_PROGRESS
     assert sla.state(c, at(2026, 6, 1)) == SlaState.BREACHED
