@@ -1824,14 +1824,14 @@ def _make_repeats(specs: list[Spec], now: datetime) -> None:
             and not s.fields.get("anonymous")
             and (s.times[-1] if s.times else s.received_at) < latest - timedelta(hours=1)
         ]
-        for target in reversed(earlier):
-            # Merged once the earlier case's own story is told (its chain stays in time order), in
-            # the service centre's hours.
-            done = target.times[-1] if target.times else target.received_at
-            moment = _desk_moment(max(spec.times[0], done + timedelta(minutes=30)), spec.steps[0].jitter)
-            if moment <= latest:
-                spec.times[0] = moment
+        # A repeat received just now has no slot left before `now` in the service centre's hours (in
+        # the morning, say): it is told a day earlier, and again, until one is found.
+        for _shift in range(4):
+            target = _merge_moment(spec, earlier, latest)
+            if target is not None:
                 break
+            spec.received_at -= timedelta(days=1)
+            spec.times = [t - timedelta(days=1) for t in spec.times]
         else:
             raise RuntimeError("no earlier demo complaint to repeat")
         spec.person, spec.language = target.person, target.language
@@ -1840,6 +1840,21 @@ def _make_repeats(specs: list[Spec], now: datetime) -> None:
                 spec.fields[name] = target.fields[name]
         spec.fields["description"] = spec.text(("再次反映：", "Again: ")) + target.fields["description"]
         spec.steps[0].kwargs["into_spec"] = target.index
+
+
+def _merge_moment(spec: Spec, earlier: list[Spec], latest: datetime) -> Spec | None:
+    """Place the repeat's merge after the story of the latest earlier case it can follow; that case."""
+    for target in reversed(earlier):
+        if target.received_at >= spec.received_at:
+            continue  # a repeat comes after the complaint it repeats
+        # Merged once the earlier case's own story is told (its chain stays in time order), in the
+        # service centre's hours.
+        done = target.times[-1] if target.times else target.received_at
+        moment = _desk_moment(max(spec.times[0], done + timedelta(minutes=30)), spec.steps[0].jitter)
+        if moment <= latest:
+            spec.times[0] = moment
+            return target
+    return None
 
 
 CHANNEL_PREFIX = {
