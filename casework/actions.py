@@ -7,7 +7,6 @@ out after commit; a failed mail is recorded on the Reply and never undoes it."""
 from datetime import datetime, timedelta
 from typing import Any, BinaryIO
 
-from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
@@ -224,14 +223,11 @@ def do_send_reply(c: Complaint, *, actor: Actor, text: str, template: ReplyTempl
 
 
 def _mail_after_commit(reply_id: int) -> None:
-    """As complaints.actions._after_commit: the database backend's task row is written in the case's
-    own transaction; other backends enqueue after commit. The task carries the id only."""
+    from complaints.actions import enqueue_after_commit
+
     from .tasks import mail_reply
 
-    if "DatabaseBackend" in settings.TASKS["default"]["BACKEND"]:
-        mail_reply.enqueue(reply_id)
-    else:
-        transaction.on_commit(lambda: mail_reply.enqueue(reply_id))
+    enqueue_after_commit(mail_reply, reply_id)
 
 
 def send_reply(

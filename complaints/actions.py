@@ -167,16 +167,20 @@ def _run(
 
 
 def _after_commit(complaint: Complaint, action: str) -> None:
-    """Schedule the event's side effects. With the database task backend the task row is written
-    in the case's own transaction (the worker sees it only after commit, and it saves a commit);
-    other backends enqueue after commit."""
+    """Schedule the event's side effects (complaints.tasks.after_event)."""
     from .tasks import after_event
 
-    complaint_id = complaint.pk
+    enqueue_after_commit(after_event, complaint.pk, action)
+
+
+def enqueue_after_commit(task: Any, *args: Any) -> None:
+    """Enqueue a task for after the current transaction. With the database task backend the task row
+    is written in the case's own transaction (the worker sees it only after commit, it is durable with
+    it, and it saves a commit); other backends enqueue after commit. Tasks carry ids only."""
     if "DatabaseBackend" in settings.TASKS["default"]["BACKEND"]:
-        after_event.enqueue(complaint_id, action)
+        task.enqueue(*args)
     else:
-        transaction.on_commit(lambda: after_event.enqueue(complaint_id, action))
+        transaction.on_commit(lambda: task.enqueue(*args))
 
 
 def _required(value: str | None, field: str, minimum: int = 2) -> str:
@@ -425,7 +429,7 @@ def propose_resolution(
         return {"_data": negotiation.event(offer, **offer.closed_offers)}
 
     updated = _run(complaint, actor, "propose_resolution", change, expected_version=expected_version)
-    negotiation.enqueue_after_commit(mail_offer, updated.pk, made[0].pk)
+    enqueue_after_commit(mail_offer, updated.pk, made[0].pk)
     return updated
 
 
@@ -488,7 +492,7 @@ def accept_proposal(
 
     updated = _answer(complaint, actor, "accept_proposal", change, offer_id, expected_version)
     if accepted:
-        negotiation.enqueue_after_commit(generate_agreement, updated.pk, accepted[0].pk)
+        enqueue_after_commit(generate_agreement, updated.pk, accepted[0].pk)
     return updated
 
 

@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -287,12 +286,3 @@ def refuse(offer: Offer, *, now: datetime, reason: str) -> None:
 
 
 # --- after commit ---------------------------------------------------------------------------------
-
-
-def enqueue_after_commit(task: Any, *args: Any) -> None:
-    """As complaints.actions._after_commit: with the database task backend the task row is written in
-    the case's own transaction (durable with it); other backends enqueue after commit."""
-    if "DatabaseBackend" in settings.TASKS["default"]["BACKEND"]:
-        task.enqueue(*args)
-    else:
-        transaction.on_commit(lambda: task.enqueue(*args))
