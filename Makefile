@@ -44,6 +44,8 @@ install: $(BIN)/.installed node_modules/.installed messages static/vendor/.copie
 static/vendor/.copied: node_modules/.installed
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/
+	# --- issue 8 (analytics): more vendor files here ---
+	cp node_modules/echarts/dist/echarts.min.js static/vendor/
 	touch $@
 
 run: install

@@ -171,6 +171,10 @@ _add_public_intake()
 def complaint_detail(request: HttpRequest, tracking_no: str) -> HttpResponse:
     user = _user(request)
     complaint = get_complaint_for_user(user, tracking_no)
+    if not Principal.of(user).masked_for(complaint):  # issue 6 (privacy): an unmasked read is a ledger event
+        from privacy.audit import record_personal_access  # issue 6 (privacy)
+
+        record_personal_access([complaint.pk], actor=Actor.staff(user), how="case_api")  # issue 6 (privacy)
     return _detail_response(request, complaint, user)
 
 

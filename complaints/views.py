@@ -62,6 +62,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()[:200]
     if q:
         cases = search.filter_text(cases, q)
+    cases, drill, drill_errors = _drill_filters(cases, request.GET)
     order = request.GET.get("order", "due")
     ordering = {"due": ["resolution_due_at", "ack_due_at", "-pk"], "new": ["-pk"], "priority": ["priority", "-pk"]}
     cases = cases.order_by(*ordering.get(order, ordering["due"]))
@@ -89,8 +90,72 @@ def queue(request: HttpRequest) -> HttpResponse:
             "saved_views": SavedView.objects.filter(user=user),
             "query": request.GET.urlencode(),
             "assignees": _assignees(user),
+            "drill": drill,
+            "drill_errors": drill_errors,
         },
     )
+
+
+# The filters a dashboard chart passes when it drills down to its cases (analytics.dashboard.case_list_url),
+# with the same meaning as the analytics figures: received dates in the organisation's time zone
+# (inclusive), a category or sub-category code, an org unit with its subtree, the region (province code
+# or US state) and the product key (SKU, else model, else name).
+DRILL_FILTERS = ("from", "to", "category", "channel", "org_unit", "department", "owner", "region", "product")
+
+
+def _drill_filters(cases: Any, params: Any) -> tuple[Any, list[tuple[str, str]], list[str]]:
+    """Apply the drill-down filters; returns (cases, [(name, value)] applied, [errors])."""
+    from datetime import date as date_type
+    from datetime import datetime as datetime_type
+    from datetime import time as time_type
+    from datetime import timedelta
+
+    from django.db.models import Q
+
+    from accounts.models import OrgUnit
+
+    applied: list[tuple[str, str]] = []
+    errors: list[str] = []
+    zone = timezone.get_default_timezone()
+    for name in DRILL_FILTERS:
+        value = params.get(name, "").strip()[:200]
+        if not value:
+            continue
+        if name in ("from", "to"):
+            try:
+                day = date_type.fromisoformat(value)
+            except ValueError:
+                errors.append(_("“%(name)s”不是有效日期（YYYY-MM-DD）：%(value)s") % {"name": name, "value": value})
+                continue
+            start = datetime_type.combine(day, time_type.min, tzinfo=zone)
+            if name == "from":
+                cases = cases.filter(received_at__gte=start)
+            else:
+                cases = cases.filter(received_at__lt=start + timedelta(days=1))
+        elif name == "category":
+            cases = cases.filter(Q(category__code=value) | Q(subcategory__code=value))
+        elif name == "channel":
+            cases = cases.filter(channel=value)
+        elif name == "org_unit":
+            unit = OrgUnit.objects.filter(pk=int(value)).first() if value.isdigit() else None
+            if unit is None:
+                errors.append(_("找不到该组织单元：%(value)s") % {"value": value})
+                continue
+            cases = cases.filter(org_unit__path__startswith=unit.path)
+        elif name == "department":
+            cases = cases.filter(department__code=value)
+        elif name == "owner":
+            cases = cases.filter(owner__username=value)
+        elif name == "region":
+            cases = cases.filter(Q(province_code=value) | Q(us_state=value))
+        elif name == "product":
+            cases = cases.filter(
+                Q(product_sku=value)
+                | Q(product_sku="", product_model=value)
+                | Q(product_sku="", product_model="", product_name=value)
+            )
+        applied.append((name, value))
+    return cases, applied, errors
 
 
 def _assignees(user: User) -> Any:
@@ -178,6 +243,10 @@ def case(request: HttpRequest, tracking_no: str, action_error: dict[str, Any] | 
     for entry in timeline:
         entry["at"] = datetime.fromisoformat(entry["at"])
         entry["label"] = names.get(entry["action"], entry["action"])
+    # Every reading of the personal data is in the chain (privacy); the page folds them apart from
+    # the handling, which they would otherwise drown.
+    personal_views = [entry for entry in timeline if entry["action"] == "view_personal"]
+    timeline = [entry for entry in timeline if entry["action"] != "view_personal"]
     forms = [
         {"action": a, "label": LABELS[a], "fields": ACTION_FORMS[a]}
         for a in data["allowed_actions"]
@@ -190,6 +259,10 @@ def case(request: HttpRequest, tracking_no: str, action_error: dict[str, Any] | 
 
     actor = Actor.staff(user)
     masked = Principal.of(user).masked_for(complaint)
+    if not masked:  # issue 6 (privacy): every unmasked view of personal data is a ledger event
+        from privacy.audit import record_personal_access  # issue 6 (privacy)
+
+        record_personal_access([complaint.pk], actor=actor, how="case_page")  # issue 6 (privacy)
     return render(
         request,
         "complaints/case.html",
@@ -197,6 +270,7 @@ def case(request: HttpRequest, tracking_no: str, action_error: dict[str, Any] | 
             "c": data,
             "complaint": complaint,
             "timeline": timeline,
+            "personal_views": personal_views,
             "history": _history(complaint, user, data),
             "complaint_count": _complaint_count(complaint, data),
             "forms": forms,

@@ -33,3 +33,14 @@ api.add_router("/", "intelligence.api_trends.router")
 api.add_router("/", casework_router)
 api.add_router("/", investigation_router)
 api.add_router("/", dossier_router)
+# --- issue 6 apps (each app edits only its own line) ---
+api.add_router("/", "notifications.api.router")
+api.add_router("/", "feedback.api.router")
+api.add_router("/", "customers.api.router")
+api.add_router("/", "privacy.api.router")
+# --- end issue 6 apps ---
+# --- issue 8 apps (each app edits only its own line) ---
+api.add_router("/", "analytics.api.router")
+api.add_router("/", "reports.api.router")
+api.add_router("/", "improvement.api.router")
+# --- end issue 8 apps ---

@@ -64,6 +64,12 @@ INSTALLED_APPS = [
     "casework",
     "investigation",
     "dossier",
+    "notifications",
+    "feedback",
+    "privacy",
+    "analytics",
+    "reports",
+    "improvement",
 ]
 
 MIDDLEWARE = [
@@ -275,3 +281,87 @@ COMPLAINTDESK_APPLY_TEXT_SIGNALS = env_bool("COMPLAINTDESK_APPLY_TEXT_SIGNALS", 
 # The similar-cases index (intelligence.similar) and the cosine from which an open case is a likely duplicate.
 COMPLAINTDESK_SIMILARITY_DIR = env("COMPLAINTDESK_SIMILARITY_DIR") or str(MEDIA_ROOT / "similarity")
 COMPLAINTDESK_SIMILAR_DUPLICATE_SCORE = float(env("COMPLAINTDESK_SIMILAR_DUPLICATE_SCORE", "0.9"))
+# --- notifications (issue 6; docs/notifications.md) ---
+# The SMS adapter (a dotted path): notifications.sms.LoggingSmsBackend writes to the log;
+# notifications.sms.HttpGatewaySmsBackend POSTs to the gateway below.
+COMPLAINTDESK_SMS_BACKEND = env("COMPLAINTDESK_SMS_BACKEND", "notifications.sms.LoggingSmsBackend")
+# The HTTP gateway's URL, its body template ({to} and {text} are replaced, escaped for the content
+# type), the content type, an optional Authorization header value, and the timeout in seconds.
+COMPLAINTDESK_SMS_GATEWAY_URL = env("COMPLAINTDESK_SMS_GATEWAY_URL")
+COMPLAINTDESK_SMS_GATEWAY_BODY = env("COMPLAINTDESK_SMS_GATEWAY_BODY", '{"to": "{to}", "text": "{text}"}')
+COMPLAINTDESK_SMS_GATEWAY_CONTENT_TYPE = env("COMPLAINTDESK_SMS_GATEWAY_CONTENT_TYPE", "application/json")
+COMPLAINTDESK_SMS_GATEWAY_AUTHORIZATION = env("COMPLAINTDESK_SMS_GATEWAY_AUTHORIZATION")
+COMPLAINTDESK_SMS_GATEWAY_TIMEOUT = float(env("COMPLAINTDESK_SMS_GATEWAY_TIMEOUT", "5"))
+# Minutes between a failed attempt and the next one (messages and webhooks); failed after the last.
+COMPLAINTDESK_NOTIFY_RETRY_MINUTES = [int(m) for m in env_list("COMPLAINTDESK_NOTIFY_RETRY_MINUTES", "1,5,30,120")]
+# Seconds an outgoing webhook waits for the receiver.
+COMPLAINTDESK_WEBHOOK_TIMEOUT = float(env("COMPLAINTDESK_WEBHOOK_TIMEOUT", "5"))
+# Outgoing webhooks to loopback/private/link-local addresses are refused (SSRF) unless this is on
+# (a receiver on the same private network; the tests' loopback receiver).
+COMPLAINTDESK_WEBHOOK_ALLOW_PRIVATE = env_bool("COMPLAINTDESK_WEBHOOK_ALLOW_PRIVATE", False)
+# Requests per minute and client address on the public unsubscribe page.
+COMPLAINTDESK_OPTOUT_RATE_PER_MINUTE = int(env("COMPLAINTDESK_OPTOUT_RATE_PER_MINUTE", "20"))
+# --- end notifications ---
+# --- feedback (issue 6; docs/feedback.md) ---
+# A sent satisfaction survey can be answered for this many days; then its link is refused as expired.
+COMPLAINTDESK_SURVEY_VALID_DAYS = int(env("COMPLAINTDESK_SURVEY_VALID_DAYS", "14"))
+# A call-back (回访) is due this many calendar days after closing (DESIGN.md §4).
+COMPLAINTDESK_CALLBACK_DUE_DAYS = int(env("COMPLAINTDESK_CALLBACK_DUE_DAYS", "7"))
+# Requests per minute per client address on the public survey page and API (COMPLAINTDESK_RATELIMIT=off lifts it).
+COMPLAINTDESK_SURVEY_RATE_PER_MINUTE = int(env("COMPLAINTDESK_SURVEY_RATE_PER_MINUTE", "30"))
+# --- end feedback ---
+# --- customers (issue 6; docs/customers.md) ---
+# Value tiers from the last 12 months of orders: a customer reaches a tier with its spend (CNY) OR
+# its order count; the highest tier reached wins (customers.tiers).
+COMPLAINTDESK_TIER_SILVER_SPEND = env("COMPLAINTDESK_TIER_SILVER_SPEND", "5000")
+COMPLAINTDESK_TIER_SILVER_ORDERS = int(env("COMPLAINTDESK_TIER_SILVER_ORDERS", "5"))
+COMPLAINTDESK_TIER_GOLD_SPEND = env("COMPLAINTDESK_TIER_GOLD_SPEND", "20000")
+COMPLAINTDESK_TIER_GOLD_ORDERS = int(env("COMPLAINTDESK_TIER_GOLD_ORDERS", "12"))
+COMPLAINTDESK_TIER_VIP_SPEND = env("COMPLAINTDESK_TIER_VIP_SPEND", "100000")
+COMPLAINTDESK_TIER_VIP_ORDERS = int(env("COMPLAINTDESK_TIER_VIP_ORDERS", "30"))
+# The care rule (customers.care): a customer of these tiers, or with a churn-risk score at or above
+# the threshold, whose complaint has one of these severities or priorities gets a manager's call due
+# in this many working days. COMPLAINTDESK_CARE_RULE=off turns the rule off.
+COMPLAINTDESK_CARE_RULE = env_bool("COMPLAINTDESK_CARE_RULE", True)
+COMPLAINTDESK_CARE_TIERS = [t for t in env("COMPLAINTDESK_CARE_TIERS", "gold,vip").split(",") if t]
+COMPLAINTDESK_CARE_CHURN_THRESHOLD = int(env("COMPLAINTDESK_CARE_CHURN_THRESHOLD", "60"))
+COMPLAINTDESK_CARE_SEVERITIES = [s for s in env("COMPLAINTDESK_CARE_SEVERITIES", "serious,major").split(",") if s]
+COMPLAINTDESK_CARE_PRIORITIES = [p for p in env("COMPLAINTDESK_CARE_PRIORITIES", "P1,P2").split(",") if p]
+COMPLAINTDESK_CARE_DUE_WORKING_DAYS = int(env("COMPLAINTDESK_CARE_DUE_WORKING_DAYS", "1"))
+# Largest orders / service-records file accepted by the upload page (bytes).
+COMPLAINTDESK_CUSTOMER_IMPORT_MAX_BYTES = int(env("COMPLAINTDESK_CUSTOMER_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
+# --- end customers ---
+# --- privacy (issue 6; docs/privacy.md) ---
+# How long after a case ended its complainant's personal data is kept before erasure may be granted
+# (PIPL art. 19, 47: kept no longer than needed, unless a law sets a retention period). Default 3 years.
+COMPLAINTDESK_PERSONAL_DATA_RETENTION_DAYS = int(env("COMPLAINTDESK_PERSONAL_DATA_RETENTION_DAYS", str(3 * 365)))
+# --- end privacy ---
+# --- analytics (issue 8; docs/analytics.md) ---
+# The longest period the dashboard and the analytics API accept (days; unbounded ranges are refused).
+COMPLAINTDESK_ANALYTICS_MAX_RANGE_DAYS = int(env("COMPLAINTDESK_ANALYTICS_MAX_RANGE_DAYS", str(3 * 366)))
+# --- end analytics ---
+# --- reports (issue 8; docs/reports.md) ---
+# Longest export range in days; company name in the CFPB export (default: the root company unit).
+COMPLAINTDESK_REPORTS_MAX_DAYS = int(env("COMPLAINTDESK_REPORTS_MAX_DAYS", "366"))
+COMPLAINTDESK_REPORTS_COMPANY = env("COMPLAINTDESK_REPORTS_COMPANY", "")
+# Most rows one export may hold: it is written inside the request (sync workers, 60 s timeout; at
+# ~0.8 ms a row for Excel, 50,000 rows take ~40 s).
+COMPLAINTDESK_REPORTS_MAX_ROWS = int(env("COMPLAINTDESK_REPORTS_MAX_ROWS", "50000"))
+# Most reports the scheduler's job renders and mails per run (each is a few seconds); the rest wait
+# for the next run.
+COMPLAINTDESK_REPORTS_SENDS_PER_RUN = int(env("COMPLAINTDESK_REPORTS_SENDS_PER_RUN", "20"))
+# Findings state a rise or fall only from this relative change and with at least this many cases.
+COMPLAINTDESK_REPORTS_CHANGE_THRESHOLD = float(env("COMPLAINTDESK_REPORTS_CHANGE_THRESHOLD", "0.2"))
+COMPLAINTDESK_REPORTS_MIN_CASES = int(env("COMPLAINTDESK_REPORTS_MIN_CASES", "10"))
+# Targets behind the diagnosis (reopen_rate is an upper limit).
+COMPLAINTDESK_REPORTS_TARGETS = {
+    "ack_timeliness": 0.95,
+    "resolution_timeliness": 0.90,
+    "satisfaction_rate": 0.80,
+    "reopen_rate": 0.10,
+}
+# --- end reports ---
+# --- improvement (issue 8; docs/improvement.md) ---
+# Weeks in each of the equal windows before and after a plan's completion that its effect compares.
+COMPLAINTDESK_IMPROVEMENT_EFFECT_WEEKS = int(env("COMPLAINTDESK_IMPROVEMENT_EFFECT_WEEKS", "8"))
+# --- end improvement ---

@@ -47,6 +47,19 @@ urlpatterns = [
     path("staff/investigation/", include("investigation.urls")),
     path("staff/dossier/", include("dossier.urls")),
     path("staff/intelligence/", include("intelligence.urls")),
+    # --- issue 6 apps (each app edits only its own line) ---
+    path("staff/notifications/", include("notifications.urls")),
+    path("staff/feedback/", include("feedback.urls")),
+    path("staff/customers/", include("customers.urls")),
+    path("staff/privacy/", include("privacy.urls")),
+    path("feedback/", include("feedback.public_urls")),  # the consumer's survey (token link, no login)
+    path("notifications/", include("notifications.public_urls")),  # opt-out links
+    # --- end issue 6 apps ---
+    # --- issue 8 apps (each app edits only its own line) ---
+    path("staff/analytics/", include("analytics.urls")),
+    path("staff/reports/", include("reports.urls")),
+    path("staff/improvement/", include("improvement.urls")),
+    # --- end issue 8 apps ---
     path("staff/", include("complaints.urls")),
     path("", include("intake.urls")),
 ]

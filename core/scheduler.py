@@ -41,7 +41,26 @@ def jobs() -> list[tuple[str, Callable[[], object]]]:
         ("coordination_tasks_overdue", notify_overdue),
         ("expire_offers", expire_offers),
         ("detect_spikes", forecast.detect_spikes),
+        # --- issue 6 apps: each app adds its jobs through its own function ---
+        *_app_jobs("notifications.jobs"),
+        *_app_jobs("feedback.jobs"),
+        *_app_jobs("customers.jobs"),
+        *_app_jobs("privacy.jobs"),
+        *_app_jobs("analytics.jobs"),
+        *_app_jobs("reports.jobs"),
+        *_app_jobs("improvement.jobs"),
+        # --- end issue 6 apps ---
     ]
+
+
+def _app_jobs(module: str) -> list[tuple[str, Callable[[], object]]]:
+    """An app's periodic jobs: its module's JOBS list of (name, function), when it has one."""
+    from importlib import import_module
+    from importlib.util import find_spec
+
+    if find_spec(module) is None:
+        return []
+    return list(import_module(module).JOBS)
 
 
 def run_once(name: str) -> dict[str, object]:

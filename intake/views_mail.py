@@ -102,9 +102,11 @@ def mail_raw(request: HttpRequest, pk: int) -> FileResponse:
     """The message exactly as received, as a download (never rendered in the browser)."""
     _check_desk(request)
     mail = _mail_for(request, pk)
-    response = FileResponse(
-        store.open(mail.raw_sha256), as_attachment=True, filename=f"mail-{mail.pk}.eml", content_type="message/rfc822"
-    )
+    try:
+        raw = store.open(mail.raw_sha256)
+    except OSError as exc:  # erased with its sender (privacy) when it was no case's evidence
+        raise Http404 from exc
+    response = FileResponse(raw, as_attachment=True, filename=f"mail-{mail.pk}.eml", content_type="message/rfc822")
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

@@ -15,6 +15,7 @@ from complaints import actions as case_actions
 from complaints.choices import Status
 from complaints.ledgering import Actor
 from complaints.models import Complaint
+from complaints.transitions import guard
 from ledger.models import LedgerEvent
 
 from . import actions
@@ -64,7 +65,11 @@ def seed(complaints: list[Complaint], rng: random.Random) -> None:
     candidates = [
         c
         for c in complaints
-        if c.status == Status.IN_PROGRESS and c.owner_id and not Offer.objects.filter(complaint_id=c.pk).exists()
+        if c.status == Status.IN_PROGRESS
+        and c.owner_id
+        and not Offer.objects.filter(complaint_id=c.pk).exists()
+        # A case the offer would be refused on (an open blocking coordination task, say) gets no thread.
+        and guard(c, "propose_resolution") is None
     ]
     now = timezone.now()
     # Only cases whose story ended a while ago: the thread is told between their last event and now.

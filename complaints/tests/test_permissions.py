@@ -98,6 +98,19 @@ def test_analyst_sees_personal_data_masked(cast, api_as, body):
     assert api_as(cast.auditor).get(f"/complaints/{case.tracking_no}").json()["complainant_name"] == "张三"
 
 
+def test_lists_show_contact_details_masked_to_everyone_and_record_no_view(cast, api_as, body):
+    from ledger.models import LedgerEvent
+
+    case = new_case(body)
+    listing = api_as(cast.agent).get("/complaints").json()["items"][0]
+    assert (listing["complainant_name"], listing["complainant_phone"]) == ("张*", "+86138****8000")
+    assert not LedgerEvent.objects.filter(complaint=case, action="view_personal").exists()
+    assert api_as(cast.agent).get(f"/complaints/{case.tracking_no}").json()["complainant_name"] == "张三"
+    assert (
+        LedgerEvent.objects.filter(complaint=case, action="view_personal", actor=f"staff:{cast.agent.pk}").count() == 1
+    )
+
+
 def test_admin_with_a_case_role_sees_cases(org, cast, body):
     case = new_case(body)
     admin_agent = make_user("admin_agent", (Role.ADMIN, None), (Role.AGENT, org.service))

@@ -19,3 +19,11 @@ def has_role(user: Any, role: str) -> bool:
     from complaints.permissions import Principal
 
     return bool(getattr(user, "is_authenticated", False)) and Principal.of(user).has(role)
+
+
+@register.filter
+def has_any_role(user: Any, roles: str) -> bool:
+    """Whether a staff user holds one of the comma-separated roles (menus only)."""
+    from complaints.permissions import Principal
+
+    return bool(getattr(user, "is_authenticated", False)) and Principal.of(user).has(*roles.split(","))

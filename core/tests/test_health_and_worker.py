@@ -61,6 +61,12 @@ def test_scheduler_round_runs_every_job_and_beats(db):
         "coordination_tasks_overdue",
         "expire_offers",
         "detect_spikes",
+        "send_due_surveys",  # issue 6 (feedback)
+        "notifications_retry",  # issue 6 (notifications)
+        "customers_refresh_value_tiers",  # issue 6 (customers)
+        "improvement_overdue_plans",  # issue 8 (improvement)
+        "reports_send_due",  # issue 8 (reports)
+        "rollups",  # issue 8 (analytics)
     }
     assert WorkerHeartbeat.objects.filter(name="round").exists()
 

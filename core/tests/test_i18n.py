@@ -28,7 +28,21 @@ LOCALE_DIR = ROOT / "locale"
 LOCALES = ("en", "zh_Hans")
 PLURAL_FORMS = {"en": "nplurals=2; plural=(n != 1);", "zh_Hans": "nplurals=1; plural=0;"}
 # The folders whose Python code makemessages scans (the project's apps and its configuration).
-SOURCE_DIRS = ("accounts", "complaints", "core", "customers", "intake", "ledger", "config")
+SOURCE_DIRS = (
+    "accounts",
+    "complaints",
+    "core",
+    "customers",
+    "intake",
+    "ledger",
+    "config",
+    "notifications",
+    "feedback",
+    "privacy",
+    "analytics",
+    "reports",
+    "improvement",
+)
 CJK = re.compile(r"[\u3400-\u9fff]")
 # A %-format directive as Python's % operator reads it ("%%" included).
 FORMAT_SPEC = re.compile(

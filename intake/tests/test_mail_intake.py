@@ -216,6 +216,11 @@ def test_malformed_mime_fails_visibly_and_the_raw_mail_is_kept_for_download(cast
     download = client.get(f"/staff/mail/{inbound.pk}/raw/")
     assert download.status_code == 200 and b"".join(download.streaming_content) == raw
     assert "attachment" in download["Content-Disposition"]
+    # Once the file is gone (the sender's data erased, privacy), the download is a 404, not a 500.
+    from evidence import store
+
+    store._storage().delete(store.path_of(inbound.raw_sha256))
+    assert client.get(f"/staff/mail/{inbound.pk}/raw/").status_code == 404
     assert Notification.objects.filter(recipient=cast.agent, kind="inbound_mail_failed").exists()
     [notice] = smtp_server.messages  # the person is told; the notice is marked as automatic
     assert notice["To"] == "wang.wu@example.com" and notice["Auto-Submitted"] == "auto-replied"

@@ -97,7 +97,20 @@ def _demo_classifier() -> str:
 
 # The apps that add their part of the story to the demo cases (coordination tasks and findings,
 # negotiation threads with their agreements, a regulator referral and a crisis case).
-DEMO_SEEDS = ("investigation.demo", "resolutions.demo", "dossier.demo")
+DEMO_SEEDS = (
+    "investigation.demo",
+    "resolutions.demo",
+    "dossier.demo",
+    # --- issue 6 apps (each app edits only its own line) ---
+    "notifications.demo",
+    "customers.demo",
+    "feedback.demo",
+    # --- end issue 6 apps ---
+    # --- issue 8 apps (each app edits only its own line) ---
+    "analytics.demo",
+    "improvement.demo",
+    # --- end issue 8 apps ---
+)
 
 
 def _seed_apps(seed: int) -> None:

@@ -1,0 +1,5 @@
+"""Periodic jobs of the analytics app (core.scheduler loads JOBS)."""
+
+from .rollups import catch_up
+
+JOBS = [("rollups", catch_up)]

@@ -1,0 +1,138 @@
+"""Analysis tables kept current by the "rollups" job (analytics.rollups) and never written elsewhere.
+
+CaseFact holds one row per complaint with everything the KPIs of DESIGN.md §8 need; DailyRollup holds
+counts and sums per (received date, category, product, org unit, region, channel, priority, outcome).
+Dashboards read these two tables only, never the complaints table.
+"""
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Value
+from django.db.models.functions import Coalesce
+
+
+class RollupCursor(models.Model):
+    """How far the job got: the highest ledger event id processed and when it ran."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    last_event_id = models.BigIntegerField(default=0)
+    # The created_at of the last event seen; the next round rescans events created after this minus
+    # RESCAN, so that an event whose id was taken early but committed late is not lost.
+    last_event_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+
+class CaseFact(models.Model):
+    complaint = models.OneToOneField(
+        "complaints.Complaint", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    tracking_no = models.CharField(max_length=24)
+    received_date = models.DateField()  # in the organisation's time zone
+    category = models.ForeignKey(
+        "complaints.Category", null=True, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    subcategory = models.ForeignKey(
+        "complaints.Category", null=True, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    product = models.CharField(max_length=200, blank=True)  # the SKU, else the model, else the product name
+    org_unit = models.ForeignKey(
+        "accounts.OrgUnit", null=True, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    region = models.CharField(max_length=6, blank=True)  # GB/T 2260 province code, else the US state
+    channel = models.CharField(max_length=30)
+    priority = models.CharField(max_length=2)
+    department = models.ForeignKey(
+        "accounts.Department", null=True, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    owner = models.ForeignKey(
+        "accounts.User", null=True, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    status = models.CharField(max_length=30)
+    outcome = models.CharField(max_length=20, blank=True)
+    merged = models.BooleanField(default=False)
+    acknowledged = models.BooleanField(default=False)
+    ack_in_sla = models.BooleanField(default=False)
+    resolved = models.BooleanField(default=False)
+    resolved_date = models.DateField(null=True)
+    resolved_in_sla = models.BooleanField(default=False)
+    closed = models.BooleanField(default=False)  # closed now (closed, or archived after closing)
+    ever_closed = models.BooleanField(default=False)  # closed now, or closed once and reopened since
+    closed_resolved = models.BooleanField(default=False)  # closed, outcome accepted/executed or a remedy paid
+    closed_with_remedy = models.BooleanField(default=False)  # closed with at least one remedy paid
+    reopen_count = models.PositiveSmallIntegerField(default=0)
+    escalation_max = models.PositiveSmallIntegerField(default=0)  # the highest level the case ever reached
+    handling_working_seconds = models.FloatField(null=True)  # receipt → resolution, working hours only
+    handling_calendar_seconds = models.FloatField(null=True)  # receipt → resolution, clock time
+    compensation_paid = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))  # CNY only
+    survey_score = models.PositiveSmallIntegerField(null=True)  # the "outcome" answer, 1–5
+    last_seq = models.PositiveIntegerField(default=0)  # the case's latest ledger event reflected here
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["received_date"]),
+            models.Index(fields=["department", "received_date"]),
+            models.Index(fields=["owner", "received_date"]),
+            models.Index(fields=["org_unit", "received_date"]),
+            models.Index(fields=["category", "received_date"]),
+            models.Index(fields=["subcategory", "received_date"]),
+            models.Index(fields=["received_date", "handling_working_seconds"]),
+            models.Index(fields=["product"]),
+        ]
+
+
+class DailyRollup(models.Model):
+    date = models.DateField()  # the received date (org time zone) of the cases counted
+    category = models.ForeignKey(
+        "complaints.Category", null=True, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    product = models.CharField(max_length=200, blank=True)
+    org_unit = models.ForeignKey(
+        "accounts.OrgUnit", null=True, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    region = models.CharField(max_length=6, blank=True)
+    channel = models.CharField(max_length=30)
+    priority = models.CharField(max_length=2)
+    outcome = models.CharField(max_length=20, blank=True)
+    received = models.IntegerField(default=0)
+    acknowledged = models.IntegerField(default=0)
+    ack_in_sla = models.IntegerField(default=0)
+    resolved = models.IntegerField(default=0)
+    resolved_in_sla = models.IntegerField(default=0)
+    closed = models.IntegerField(default=0)
+    ever_closed = models.IntegerField(default=0)
+    closed_resolved = models.IntegerField(default=0)
+    closed_with_remedy = models.IntegerField(default=0)
+    reopened = models.IntegerField(default=0)
+    escalations = models.IntegerField(default=0)
+    answers = models.IntegerField(default=0)
+    satisfied = models.IntegerField(default=0)
+    handling_working_seconds = models.FloatField(default=0)
+    handling_calendar_seconds = models.FloatField(default=0)
+    compensation_paid = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0"))  # CNY only
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["date"]),
+            models.Index(fields=["category", "date"]),
+            models.Index(fields=["org_unit", "date"]),
+            models.Index(fields=["channel", "date"]),
+            models.Index(fields=["product", "date"]),
+            models.Index(fields=["region", "date"]),
+        ]
+        constraints = [
+            # One row per group. category and org_unit may be NULL, and NULLs are distinct in a plain
+            # unique index on both databases, so the index is on COALESCE(…, 0) (ids start at 1).
+            models.UniqueConstraint(
+                "date",
+                Coalesce("category", Value(0)),
+                "product",
+                Coalesce("org_unit", Value(0)),
+                "region",
+                "channel",
+                "priority",
+                "outcome",
+                name="daily_rollup_one_row_per_group",
+            ),
+        ]

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "privacy"
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("customers/<int:customer_id>/", views.customer, name="customer"),
+    path("customers/<int:customer_id>/export/", views.export, name="export"),
+    path("customers/<int:customer_id>/correct/", views.correct, name="correct"),
+    path("customers/<int:customer_id>/erase/", views.erase, name="erase"),
+]
