@@ -136,3 +136,28 @@ class DailyRollup(models.Model):
                 name="daily_rollup_one_row_per_group",
             ),
         ]
+
+
+class SalesVolume(models.Model):
+    """Orders and revenue for one day (monthly figures go on the month's first day), for one product
+    and/or org unit, imported from the sales system (analytics.sales). The denominators of the
+    complaint rate (complaints per 10,000 orders) and of the rights-protection cost ratio
+    (DESIGN.md §8). Importing the same (date, org unit, product) again replaces the figure."""
+
+    date = models.DateField()
+    org_unit = models.ForeignKey(
+        "accounts.OrgUnit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )  # empty: the whole organisation
+    product = models.CharField(max_length=200, blank=True)  # as CaseFact.product; empty: every product
+    orders = models.PositiveIntegerField()
+    revenue = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)  # CNY; None: unknown
+    source = models.CharField(max_length=200, blank=True)  # the file or system it came from
+    imported_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["date"]), models.Index(fields=["org_unit", "date"])]
+        constraints = [
+            models.UniqueConstraint(
+                "date", Coalesce("org_unit", Value(0)), "product", name="sales_volume_one_row_per_key"
+            ),
+        ]

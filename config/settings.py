@@ -365,3 +365,11 @@ COMPLAINTDESK_REPORTS_TARGETS = {
 # Weeks in each of the equal windows before and after a plan's completion that its effect compares.
 COMPLAINTDESK_IMPROVEMENT_EFFECT_WEEKS = int(env("COMPLAINTDESK_IMPROVEMENT_EFFECT_WEEKS", "8"))
 # --- end improvement ---
+# --- issue 9: authentication (docs/security.md) ---
+# --- end authentication ---
+# --- issue 9: ledger digest (docs/ledger.md) ---
+# --- end ledger digest ---
+# --- issue 9: backup and faults (docs/operations.md) ---
+# --- end backup and faults ---
+# --- issue 9: scale-out (docs/operations.md) ---
+# --- end scale-out ---
