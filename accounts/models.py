@@ -2,7 +2,8 @@
 
 import hashlib
 import secrets
-from datetime import date, time
+from collections.abc import Iterable
+from datetime import date, datetime, time
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -10,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from .choices import OrgUnitKind, Role
+from .choices import ALL_SCOPES, OrgUnitKind, Role, Scope, SecurityEventKind
 
 
 class Department(models.Model):
@@ -113,16 +114,19 @@ def hash_token(raw: str) -> str:
 
 
 class ApiToken(models.Model):
-    """A token for integrations. Only its SHA-256 is stored; the raw token is shown once."""
+    """A token for integrations. Only its SHA-256 is stored; the raw token is shown once. It carries
+    scopes (accounts.choices.Scope, enforced by accounts.middleware.ApiTokenScopes) and an expiry."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(_("名称"), max_length=100)
     prefix = models.CharField(max_length=8, editable=False)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # Space-separated Scope values, e.g. "read write".
+    scopes = models.CharField(_("权限范围"), max_length=100, default=" ".join(ALL_SCOPES))
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-    expires_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(_("过期时间"), null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
-    revoked = models.BooleanField(default=False)
+    revoked = models.BooleanField(_("已吊销"), default=False)
 
     class Meta:
         verbose_name = _("API 令牌")
@@ -131,11 +135,88 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
+    @property
+    def scope_list(self) -> list[str]:
+        return [s for s in self.scopes.split() if s in Scope.values]
+
+    def allows(self, scope: str) -> bool:
+        return scope in self.scope_list
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())
+
     @classmethod
-    def issue(cls, user: User, name: str) -> tuple["ApiToken", str]:
+    def issue(
+        cls, user: User, name: str, scopes: Iterable[str] = ALL_SCOPES, expires_at: datetime | None = None
+    ) -> tuple["ApiToken", str]:
+        """A new token (no expiry unless given). People get theirs through accounts.actions.issue_api_token
+        (the security page, `create_api_token`), which checks the input and always sets an expiry."""
         raw = "cd_" + secrets.token_urlsafe(32)
-        token = cls.objects.create(user=user, name=name, prefix=raw[:8], key_hash=hash_token(raw))
+        token = cls.objects.create(
+            user=user,
+            name=name,
+            prefix=raw[:8],
+            key_hash=hash_token(raw),
+            scopes=" ".join(s for s in Scope.values if s in set(scopes)),
+            expires_at=expires_at,
+        )
         return token, raw
+
+
+class TotpDevice(models.Model):
+    """A TOTP authenticator app of a user (RFC 6238: 6 digits, 30-second steps). The secret is stored
+    encrypted (accounts.totp); a device counts once confirmed with a code, and a user has at most one
+    confirmed device (confirming a new one replaces the old)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="totp_devices")
+    secret_encrypted = models.TextField(editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    confirmed_at = models.DateTimeField(_("启用时间"), null=True, blank=True, editable=False)
+    # The time step of the last code accepted: each code is accepted once (no replay within its window).
+    last_step = models.BigIntegerField(default=0, editable=False)
+
+    class Meta:
+        verbose_name = _("两步验证器")
+        verbose_name_plural = pgettext_lazy("plural", "两步验证器")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(confirmed_at__isnull=False), name="totp_one_confirmed_device"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · TOTP"
+
+
+class RecoveryCode(models.Model):
+    """A one-time code that stands in for the authenticator app (salted hash only; core.secrets)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=100, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+
+class SecurityEvent(models.Model):
+    """Sign-in and credential events, append-only: who, what, when, from which address."""
+
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, editable=False)
+    kind = models.CharField(_("事件"), max_length=30, choices=SecurityEventKind.choices)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="security_events")
+    # The username as typed (failed logins name no user) or of the user at the time.
+    username = models.CharField(_("用户名"), max_length=150, blank=True)
+    address = models.CharField(_("地址"), max_length=64, blank=True)
+    # Other facts: the backend, the token's prefix and scopes, who reset a device … never a secret.
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("安全事件")
+        verbose_name_plural = pgettext_lazy("plural", "安全事件")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["created_at"]), models.Index(fields=["user", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.kind} {self.username}"
 
 
 class Notification(models.Model):

@@ -1,49 +1,57 @@
-"""Staff sign-in with a lockout after repeated failures."""
+"""Staff sign-in (password, then the second step where it applies) and out-of-office delegation."""
 
 from typing import Any
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from accounts import selectors, throttle
 from accounts.models import Delegation, Notification, User
-from core import ratelimit
-
-LOCKOUT_FAILURES = 5
-LOCKOUT_MINUTES = 15
-
-
-def _lock_key(username: str) -> str:
-    return f"login-failure:{username.strip().lower()}"
 
 
 class LoginView(auth_views.LoginView):
+    """The password step. Failures are counted per username and per address (accounts.signals); a
+    locked username or address is refused with 429 before the password is looked at. A user who must
+    pass the second step goes on to it (or to enrolment) instead of the page asked for."""
+
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["oidc_enabled"] = settings.COMPLAINTDESK_OIDC
+        context["sso_failed"] = self.request.GET.get("sso") == "failed"
+        return context
+
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        username = request.POST.get("username", "")
-        if ratelimit.failures(_lock_key(username), LOCKOUT_MINUTES) >= LOCKOUT_FAILURES:
+        lock = throttle.login_lock(request, request.POST.get("username", ""))
+        if lock is not None:
             form = self.get_form()
             form.errors.clear()
-            form.add_error(
-                None, _("登录失败次数过多，账户已暂时锁定，请 %(minutes)d 分钟后再试。") % {"minutes": LOCKOUT_MINUTES}
-            )
+            if lock.by == "user":
+                message = _("登录失败次数过多，账户已暂时锁定，请 %(minutes)d 分钟后再试。")
+            else:
+                message = _("来自您所在网络地址的登录失败次数过多，请 %(minutes)d 分钟后再试。")
+            form.add_error(None, message % {"minutes": lock.minutes_left})
             return self.render_to_response(self.get_context_data(form=form), status=429)
         return super().post(request, *args, **kwargs)
 
-    def form_invalid(self, form: Any) -> HttpResponse:
-        ratelimit.count_failure(_lock_key(self.request.POST.get("username", "")), LOCKOUT_MINUTES)
-        return super().form_invalid(form)
-
     def form_valid(self, form: Any) -> HttpResponse:
-        ratelimit.clear(_lock_key(form.get_user().get_username()))
-        return super().form_valid(form)
+        response = super().form_valid(form)
+        user = form.get_user()
+        if selectors.two_factor_needed(user):
+            step = "two_factor_verify" if selectors.confirmed_device(user) is not None else "two_factor_setup"
+            return redirect(f"{reverse(step)}?{urlencode({'next': self.get_success_url()})}")
+        return response
 
 
 @login_required

@@ -17,8 +17,9 @@ FORECAST_HORIZON = 14
 
 def case_list_url(filters: Filters, **extra: str) -> str:
     """The staff case queue narrowed to the chart's cases: it reads the received period, category,
-    channel, priority, org unit (with its subtree), department, owner, region and product as the
-    figures count them (complaints.views.DRILL_FILTERS)."""
+    channel, priority, org unit (with its subtree), department, owner, region, product, the SLA result
+    of acknowledgement and resolution (`ack`, `resolution`) and a handling-time bucket (`handling`) as
+    the figures count them (complaints.views.DRILL_FILTERS)."""
     params: dict[str, str] = {"scope": "all", "state": "all"}
     params["from"] = filters.date_from.isoformat()
     params["to"] = filters.date_to.isoformat()
@@ -135,6 +136,8 @@ def _trend(filters: Filters, user: Any) -> dict[str, Any]:
 def build(filters: Filters, user: Any) -> dict[str, Any]:
     """The page's data for a reader; `filters` already scoped to the user (Filters.scoped)."""
     figures = kpis(filters)
+    if figures["cost_ratio"] is not None:
+        figures["cost_ratio_percent"] = round(figures["cost_ratio"] * 100, 2)
     if not figures["received"]:
         return {"kpis": figures, "charts": [], "empty": True}
     rates = [
@@ -151,12 +154,20 @@ def build(filters: Filters, user: Any) -> dict[str, Any]:
         "measure": "rate",
         "labels": [str(label) for _key, label in rates],
         "values": [figures[key] for key, _label in rates],
-        "urls": [case_list_url(filters, state=state) for state in ("all", "resolved", "closed", "closed", "reopened")],
+        # The timeliness bars open the cases that missed the SLA (the ones to look at); the others the
+        # closed and the reopened cases.
+        "urls": [
+            case_list_url(filters, ack="late"),
+            case_list_url(filters, resolution="late"),
+            case_list_url(filters, state="closed"),
+            case_list_url(filters, state="closed"),
+            case_list_url(filters, state="reopened"),
+        ],
     }
     histograms = []
-    for field, title in (
-        ("handling_working_seconds", _("处理时长分布（工作小时）")),
-        ("handling_calendar_seconds", _("处理时长分布（自然小时）")),
+    for field, kind, title in (
+        ("handling_working_seconds", "working", _("处理时长分布（工作小时）")),
+        ("handling_calendar_seconds", "calendar", _("处理时长分布（自然小时）")),
     ):
         buckets = handling_histogram(filters, field)
         histograms.append(
@@ -167,7 +178,10 @@ def build(filters: Filters, user: Any) -> dict[str, Any]:
                 "measure": "count",
                 "labels": [b["label"] for b in buckets],
                 "values": [b["count"] for b in buckets],
-                "urls": [case_list_url(filters, state="all") for _b in buckets],
+                "urls": [
+                    case_list_url(filters, handling=f"{kind}:{b['low']}-{b['high'] if b['high'] is not None else ''}")
+                    for b in buckets
+                ],
             }
         )
     monthly = breakdown(filters, "month")

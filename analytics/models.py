@@ -1,8 +1,11 @@
 """Analysis tables kept current by the "rollups" job (analytics.rollups) and never written elsewhere.
 
 CaseFact holds one row per complaint with everything the KPIs of DESIGN.md §8 need; DailyRollup holds
-counts and sums per (received date, category, product, org unit, region, channel, priority, outcome).
-Dashboards read these two tables only, never the complaints table.
+counts and sums per (received date, category, product, org unit, region, channel, priority, outcome),
+a key so fine that it has almost one row per case; DailySlice holds the same counts per received date
+and at most two dimensions (the narrow rollups: analytics.rollups.SLICES) and HandlingRollup the
+handling-time histogram per date and dimension, so that a dashboard reads O(days × values) rows
+whatever the number of complaints. Dashboards read these tables only, never the complaints table.
 """
 
 from decimal import Decimal
@@ -10,6 +13,22 @@ from decimal import Decimal
 from django.db import models
 from django.db.models import Value
 from django.db.models.functions import Coalesce
+
+# Edges (hours) of the handling-time buckets a DailySlice row counts, for the histograms and for
+# locating the p90 before it is read exactly from CaseFact (analytics.selectors.percentiles). The
+# dashboard's histogram edges are a subset of these.
+HANDLING_EDGES = (0, 1, 2, 4, 8, 12, 16, 24, 32, 40, 48, 60, 72, 96, 120, 168, 240, 360, 480, 720, 1440)
+
+
+def handling_bucket(seconds: float | None) -> int | None:
+    """The index of the HANDLING_EDGES bucket holding this handling time (None: not resolved)."""
+    if seconds is None:
+        return None
+    bucket = 0
+    for i, edge in enumerate(HANDLING_EDGES):
+        if seconds >= edge * 3600:
+            bucket = i
+    return bucket
 
 
 class RollupCursor(models.Model):
@@ -68,6 +87,9 @@ class CaseFact(models.Model):
     survey_score = models.PositiveSmallIntegerField(null=True)  # the "outcome" answer, 1–5
     last_seq = models.PositiveIntegerField(default=0)  # the case's latest ledger event reflected here
     refreshed_at = models.DateTimeField()
+    # handling_bucket() of the two handling times: the exact p90 is read from one bucket's rows only.
+    working_bucket = models.PositiveSmallIntegerField(null=True)
+    calendar_bucket = models.PositiveSmallIntegerField(null=True)
 
     class Meta:
         indexes = [
@@ -79,6 +101,17 @@ class CaseFact(models.Model):
             models.Index(fields=["subcategory", "received_date"]),
             models.Index(fields=["received_date", "handling_working_seconds"]),
             models.Index(fields=["product"]),
+            # The p90's read of one bucket: on PostgreSQL an index-only scan for the usual filters.
+            models.Index(
+                fields=["working_bucket", "received_date"],
+                include=["handling_working_seconds", "merged", "org_unit", "department", "category", "channel"],
+                name="casefact_working_bucket",
+            ),
+            models.Index(
+                fields=["calendar_bucket", "received_date"],
+                include=["handling_calendar_seconds", "merged", "org_unit", "department", "category", "channel"],
+                name="casefact_calendar_bucket",
+            ),
         ]
 
 
@@ -136,6 +169,70 @@ class DailyRollup(models.Model):
                 name="daily_rollup_one_row_per_group",
             ),
         ]
+
+
+class DailySlice(models.Model):
+    """Counts and sums of the complaints received on one date, per value of at most two dimensions
+    (dim_a before dim_b in analytics.rollups.DIMENSIONS order; "" for an unused one): the narrow
+    rollups. Which ones are kept is analytics.rollups.SLICES; the selectors pick the slice that holds
+    the filters and the dimension asked. Keys are text: an id for category, sub-category, org unit and
+    department, the value itself for the others, "" for none."""
+
+    date = models.DateField()
+    dim_a = models.CharField(max_length=12, blank=True)
+    key_a = models.CharField(max_length=200, blank=True)
+    dim_b = models.CharField(max_length=12, blank=True)
+    key_b = models.CharField(max_length=200, blank=True)
+    received = models.IntegerField(default=0)
+    acknowledged = models.IntegerField(default=0)
+    ack_in_sla = models.IntegerField(default=0)
+    resolved = models.IntegerField(default=0)
+    resolved_in_sla = models.IntegerField(default=0)
+    closed = models.IntegerField(default=0)
+    ever_closed = models.IntegerField(default=0)
+    closed_resolved = models.IntegerField(default=0)
+    closed_with_remedy = models.IntegerField(default=0)
+    reopened = models.IntegerField(default=0)
+    escalations = models.IntegerField(default=0)
+    answers = models.IntegerField(default=0)
+    satisfied = models.IntegerField(default=0)
+    handling_working_seconds = models.FloatField(default=0)
+    handling_calendar_seconds = models.FloatField(default=0)
+    compensation_paid = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0"))  # CNY only
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["dim_a", "dim_b", "date"]),
+            models.Index(fields=["dim_a", "dim_b", "key_b", "date"]),
+            models.Index(fields=["date"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dim_a", "dim_b", "key_a", "key_b", "date"], name="daily_slice_one_row_per_group"
+            ),
+        ]
+
+
+class HandlingRollup(models.Model):
+    """Resolved complaints received on one date per handling-time bucket (HANDLING_EDGES), in working
+    hours (working_0 … working_20) and calendar hours (calendar_0 … calendar_20, added below), for all
+    cases (dim "") and per value of each single dimension (as DailySlice keys them): the histograms,
+    and where the p90 lies before it is read exactly from CaseFact."""
+
+    date = models.DateField()
+    dim = models.CharField(max_length=12, blank=True)
+    key = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["dim", "date"]), models.Index(fields=["date"])]
+        constraints = [
+            models.UniqueConstraint(fields=["dim", "key", "date"], name="handling_rollup_one_row_per_group"),
+        ]
+
+
+for _kind in ("working", "calendar"):
+    for _i in range(len(HANDLING_EDGES)):
+        HandlingRollup.add_to_class(f"{_kind}_{_i}", models.IntegerField(default=0))
 
 
 class SalesVolume(models.Model):

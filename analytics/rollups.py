@@ -1,10 +1,12 @@
-"""Keeping CaseFact and DailyRollup current from the ledger (the "rollups" job) and rebuilding them.
+"""Keeping CaseFact, DailyRollup and DailySlice current from the ledger (the "rollups" job) and
+rebuilding them.
 
 Every change to a case is a ledger event, so the ledger is the change feed: each round reads the
 events after the cursor, refreshes the fact row of every case they touched from the case's current
-state, and rebuilds the DailyRollup rows of the received dates of those cases. An event id may be
-taken early and committed late (ledger/chain.py): each round also rescans RESCAN before the last event
-it saw, and refreshes a case only if the rescan shows a ledger seq newer than the one its fact reflects.
+state, and rebuilds the DailyRollup and DailySlice rows of the received dates of those cases (one
+INSERT … SELECT … GROUP BY per table and slice, inside the database). An event id may be taken early
+and committed late (ledger/chain.py): each round also rescans RESCAN before the last event it saw, and
+refreshes a case only if the rescan shows a ledger seq newer than the one its fact reflects.
 """
 
 from collections.abc import Iterable
@@ -12,7 +14,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
@@ -21,7 +23,15 @@ from complaints.choices import Outcome, Status
 from complaints.models import Complaint
 from ledger.models import LedgerEvent
 
-from .models import CaseFact, DailyRollup, RollupCursor
+from .models import (
+    HANDLING_EDGES,
+    CaseFact,
+    DailyRollup,
+    DailySlice,
+    HandlingRollup,
+    RollupCursor,
+    handling_bucket,
+)
 
 CURSOR = "rollups"
 RESCAN = timedelta(minutes=10)
@@ -35,6 +45,46 @@ CURRENCY = "CNY"
 SATISFIED_AT_LEAST = 4
 _READ_PREFIXES = ("view_", "download_", "export_")
 GROUP_FIELDS = ("category_id", "product", "org_unit_id", "region", "channel", "priority", "outcome")
+
+# The dimensions of the narrow rollups (DailySlice), in the order a slice names them (dim_a before
+# dim_b), with the CaseFact column each is read from.
+DIMENSIONS = {
+    "category": "category_id",
+    "subcategory": "subcategory_id",
+    "org_unit": "org_unit_id",
+    "department": "department_id",
+    "channel": "channel",
+    "priority": "priority",
+    "region": "region",
+    "product": "product",
+}
+_ORDER = {name: i for i, name in enumerate(DIMENSIONS)}
+# The filters and reader scopes a slice must be able to answer (with one more dimension to break down).
+FILTER_DIMENSIONS = ("category", "subcategory", "org_unit", "department", "channel", "priority")
+
+
+def _slices() -> tuple[tuple[str, ...], ...]:
+    """Which slices are kept: the total, every dimension alone, and the pairs whose values multiply to
+    a bounded number of rows per day (the filter dimensions and region with each other, sub-category
+    only with the dimensions of few values). Org unit × sub-category, × product and the like have
+    about one row per case; those questions (a filter and a breakdown on them, or three dimensions)
+    select few cases and are answered by DailyRollup or CaseFact, indexed for them."""
+    few = ("category", "org_unit", "department", "channel", "priority", "region")
+    pairs = [(a, b) for i, a in enumerate(few) for b in few[i + 1 :]]
+    pairs += [("category", "subcategory")] + [("subcategory", b) for b in ("department", "channel", "priority")]
+    pairs.sort(key=lambda pair: (_ORDER[pair[0]], _ORDER[pair[1]]))
+    return ((), *((name,) for name in DIMENSIONS), *pairs)
+
+
+SLICES = _slices()
+# The slices whose handling-time buckets are kept too (HandlingRollup): the total and each dimension.
+HANDLING_SLICES = tuple(spec for spec in SLICES if len(spec) <= 1)
+
+
+def slice_for(dims: Iterable[str]) -> tuple[str, ...] | None:
+    """The kept slice holding exactly these dimensions (in slice order), or None."""
+    wanted = tuple(sorted(set(dims), key=_ORDER.__getitem__))
+    return wanted if wanted in SLICES else None
 
 
 def _local_date(moment: Any) -> date:
@@ -99,6 +149,8 @@ def _facts_for(ids: list[int], seqs: dict[int, int], now: Any) -> list[CaseFact]
             handling_w = calendar.working_hours_between(c.received_at, c.resolved_at) * 3600
         facts.append(
             CaseFact(
+                working_bucket=handling_bucket(handling_w),
+                calendar_bucket=handling_bucket(handling_c),
                 complaint_id=c.pk,
                 tracking_no=c.tracking_no,
                 received_date=_local_date(c.received_at),
@@ -175,30 +227,149 @@ FACT_SUMS = {
 }
 
 
-def rebuild_days(days: Iterable[date]) -> int:
-    """Rebuild the DailyRollup rows of these received dates from CaseFact (a superset of the groups
-    touched: a date's facts are few and indexed). Returns the rows written."""
-    written = 0
-    ordered = sorted(set(days))
-    for i in range(0, len(ordered), 50):
-        chunk = ordered[i : i + 50]
-        rows = (
-            CaseFact.objects.filter(received_date__in=chunk, merged=False)
-            .values("received_date", *GROUP_FIELDS)
-            .annotate(**FACT_SUMS)
-            .order_by()
+def _measures_sql() -> tuple[list[str], list[str]]:
+    """The measure columns of DailyRollup/DailySlice and the SQL that sums them over CaseFact rows `f`
+    (the same figures as FACT_SUMS; portable: booleans are summed through CASE on both databases)."""
+
+    def count(condition: str) -> str:
+        return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+    columns = {
+        "received": "COUNT(*)",
+        "acknowledged": count("f.acknowledged"),
+        "ack_in_sla": count("f.ack_in_sla"),
+        "resolved": count("f.resolved"),
+        "resolved_in_sla": count("f.resolved_in_sla"),
+        "closed": count("f.closed"),
+        "ever_closed": count("f.ever_closed"),
+        "closed_resolved": count("f.closed_resolved"),
+        "closed_with_remedy": count("f.closed_with_remedy"),
+        "reopened": count("f.reopen_count > 0"),
+        "escalations": count("f.escalation_max > 0"),
+        "answers": count("f.survey_score IS NOT NULL"),
+        "satisfied": count(f"f.survey_score >= {SATISFIED_AT_LEAST}"),
+        "handling_working_seconds": "COALESCE(SUM(f.handling_working_seconds), 0)",
+        "handling_calendar_seconds": "COALESCE(SUM(f.handling_calendar_seconds), 0)",
+        "compensation_paid": "COALESCE(SUM(f.compensation_paid), 0)",
+    }
+    return list(columns), list(columns.values())
+
+
+def _bucket_sql() -> tuple[list[str], list[str]]:
+    names, sums = [], []
+    for kind in ("working", "calendar"):
+        for i in range(len(HANDLING_EDGES)):
+            names.append(f"{kind}_{i}")
+            sums.append(f"SUM(CASE WHEN f.{kind}_bucket = {i} THEN 1 ELSE 0 END)")
+    return names, sums
+
+
+def _key_sql(dimension: str) -> str:
+    column = f"f.{DIMENSIONS[dimension]}"
+    if dimension in ("category", "subcategory", "org_unit", "department"):
+        return f"COALESCE(CAST({column} AS TEXT), '')"
+    return column
+
+
+def _grouping_sets(specs: tuple[tuple[str, ...], ...], width: int) -> tuple[str, list[str]]:
+    """PostgreSQL: one GROUP BY GROUPING SETS over every spec (one read of the facts for all of them),
+    and the SQL of the `width` (dimension, key) column pairs that name each output row's set: GROUPING()
+    of the dimensions' keys is a bit mask of the keys a row is NOT grouped by."""
+    names = list(DIMENSIONS)
+    keys = [_key_sql(d) for d in names]
+    mask = f"GROUPING({', '.join(keys)})"
+    sets = ", ".join("(" + ", ".join(["f.received_date", *(_key_sql(d) for d in spec)]) + ")" for spec in specs)
+    columns = []
+    for position in range(width):
+        dims, values = [], []
+        for spec in specs:
+            bits = sum(1 << (len(names) - 1 - i) for i, d in enumerate(names) if d not in spec)
+            if position < len(spec):
+                dims.append(f"WHEN {bits} THEN '{spec[position]}'")
+                values.append(f"WHEN {bits} THEN {_key_sql(spec[position])}")
+        dim_sql = f"CASE {mask} {' '.join(dims)} ELSE '' END" if dims else "''"
+        key_sql = f"CASE {mask} {' '.join(values)} ELSE '' END" if values else "''"
+        columns += [dim_sql, key_sql]
+    return f"GROUPING SETS ({sets})", columns
+
+
+def _insert_statements(where: str) -> list[str]:
+    """INSERT … SELECT … GROUP BY statements that rebuild DailyRollup, every slice and HandlingRollup
+    from CaseFact for the received dates `where` selects (a condition on f.received_date, or TRUE).
+    PostgreSQL reads the facts once per table (GROUPING SETS); SQLite once per slice."""
+    q = connection.ops.quote_name
+    facts = q(CaseFact._meta.db_table)
+    measures, sums = _measures_sql()
+    fine = list(GROUP_FIELDS)
+    statements = [
+        f"INSERT INTO {q(DailyRollup._meta.db_table)} (date, {', '.join(fine + measures)}) "  # noqa: S608 (our names)
+        f"SELECT f.received_date, {', '.join('f.' + c for c in fine)}, {', '.join(sums)} FROM {facts} f "
+        f"WHERE f.merged = %(no)s AND {where} GROUP BY f.received_date, {', '.join('f.' + c for c in fine)}"
+    ]
+    columns = ", ".join(["date", "dim_a", "key_a", "dim_b", "key_b", *measures])
+    buckets, bucket_sums = _bucket_sql()
+    handling_columns = ", ".join(["date", "dim", "key", *buckets])
+    resolved = f"FROM {facts} f WHERE f.merged = %(no)s AND f.resolved = %(yes)s AND {where}"
+    if connection.vendor == "postgresql":
+        group, named = _grouping_sets(SLICES, 2)
+        statements.append(
+            f"INSERT INTO {q(DailySlice._meta.db_table)} ({columns}) "  # noqa: S608 (our names)
+            f"SELECT f.received_date, {', '.join(named)}, {', '.join(sums)} "
+            f"FROM {facts} f WHERE f.merged = %(no)s AND {where} GROUP BY {group}"
         )
-        objects = []
-        for row in rows:
-            day = row.pop("received_date")
-            for key in ("handling_working_seconds", "handling_calendar_seconds"):
-                row[key] = row[key] or 0.0
-            row["compensation_paid"] = row["compensation_paid"] or Decimal("0")
-            objects.append(DailyRollup(date=day, **row))
-        with transaction.atomic():
-            DailyRollup.objects.filter(date__in=chunk).delete()
-            DailyRollup.objects.bulk_create(objects, batch_size=1000)
-        written += len(objects)
+        group, named = _grouping_sets(HANDLING_SLICES, 1)
+        statements.append(
+            f"INSERT INTO {q(HandlingRollup._meta.db_table)} ({handling_columns}) "
+            f"SELECT f.received_date, {', '.join(named)}, {', '.join(bucket_sums)} {resolved} GROUP BY {group}"
+        )
+        return statements
+    for dims in SLICES:
+        a, b = (*dims, "", "")[:2]
+        key_a = _key_sql(a) if a else "''"
+        key_b = _key_sql(b) if b else "''"
+        group = ", ".join(["f.received_date", *(_key_sql(d) for d in dims)])
+        statements.append(
+            f"INSERT INTO {q(DailySlice._meta.db_table)} ({columns}) "  # noqa: S608 (our names)
+            f"SELECT f.received_date, '{a}', {key_a}, '{b}', {key_b}, {', '.join(sums)} "
+            f"FROM {facts} f WHERE f.merged = %(no)s AND {where} GROUP BY {group}"
+        )
+    for dims in HANDLING_SLICES:
+        dim = dims[0] if dims else ""
+        key = _key_sql(dim) if dim else "''"
+        group = ", ".join(["f.received_date", *(_key_sql(d) for d in dims)])
+        statements.append(
+            f"INSERT INTO {q(HandlingRollup._meta.db_table)} ({handling_columns}) "
+            f"SELECT f.received_date, '{dim}', {key}, {', '.join(bucket_sums)} {resolved} GROUP BY {group}"
+        )
+    return statements
+
+
+def rebuild_days(days: Iterable[date] | None) -> int:
+    """Rebuild the DailyRollup, DailySlice and HandlingRollup rows of these received dates from CaseFact
+    (a superset of the groups touched: a date's facts are few and indexed); None rebuilds every date.
+    Returns the DailyRollup rows written."""
+    written = 0
+    with connection.cursor() as cursor:
+        if days is None:
+            with transaction.atomic():
+                for model in (DailyRollup, DailySlice, HandlingRollup):
+                    model.objects.all().delete()
+                for statement in _insert_statements("1 = 1"):
+                    cursor.execute(statement, {"no": False, "yes": True})
+            return DailyRollup.objects.count()
+        ordered = sorted(set(days))
+        for i in range(0, len(ordered), 50):
+            chunk = ordered[i : i + 50]
+            where = "f.received_date IN (" + ", ".join(f"%(d{n})s" for n in range(len(chunk))) + ")"
+            params: dict[str, Any] = {"no": False, "yes": True, **{f"d{n}": day for n, day in enumerate(chunk)}}
+            with transaction.atomic():
+                for model in (DailyRollup, DailySlice, HandlingRollup):
+                    model.objects.filter(date__in=chunk).delete()
+                statements = _insert_statements(where)
+                cursor.execute(statements[0], params)
+                written += max(cursor.rowcount, 0)
+                for statement in statements[1:]:
+                    cursor.execute(statement, params)
     return written
 
 
@@ -280,9 +451,8 @@ def backfill() -> dict[str, int]:
             .values_list("complaint_id", "seq")
         )
         CaseFact.objects.all().delete()
-        DailyRollup.objects.all().delete()
         refresh_cases(seqs)
-        days = set(CaseFact.objects.values_list("received_date", flat=True).distinct())
-        rows = rebuild_days(days)
+        days = CaseFact.objects.values("received_date").distinct().count()
+        rows = rebuild_days(None)
         _advance(cursor, top["id"] or 0, top["at"])
-    return {"cases": len(seqs), "days": len(days), "rows": rows}
+    return {"cases": len(seqs), "days": days, "rows": rows}

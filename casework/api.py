@@ -15,6 +15,7 @@ from complaints.api import StaffSession, TokenAuth, _expected_version, _user
 from complaints.ledgering import Actor
 from complaints.models import Complaint
 from complaints.permissions import Principal, get_complaint_for_user
+from core.api_schema import documented
 from core.errors import ValidationError
 from core.http import json_response
 from core.validation import BoundedDatetime, CleanText
@@ -71,7 +72,11 @@ class ContactIn(Schema):
     version: int | None = Field(None, ge=1)
 
 
-@router.post("/complaints/{tracking_no}/contacts", summary="Log a contact with the consumer or a third party")
+@router.post(
+    "/complaints/{tracking_no}/contacts",
+    summary="Log a contact with the consumer or a third party",
+    openapi_extra=documented(created="The contact entry", ok=False),
+)
 def add_contact(request: HttpRequest, tracking_no: str, payload: ContactIn) -> HttpResponse:
     user = _user(request)
     complaint = get_complaint_for_user(user, tracking_no, write=True)
@@ -115,7 +120,11 @@ class ReplyIn(Schema):
     version: int | None = Field(None, ge=1)
 
 
-@router.post("/complaints/{tracking_no}/replies", summary="Send the written reply (status page, and mail)")
+@router.post(
+    "/complaints/{tracking_no}/replies",
+    summary="Send the written reply (status page, and mail)",
+    openapi_extra=documented(created="The reply", ok=False),
+)
 def send_reply(request: HttpRequest, tracking_no: str, payload: ReplyIn) -> HttpResponse:
     user = _user(request)
     complaint = get_complaint_for_user(user, tracking_no, write=True)
@@ -144,6 +153,7 @@ class TemplateFilter(Schema):
 @router.get(
     "/complaints/{tracking_no}/reply-templates",
     summary="Reply templates for the case, best match first, rendered with the case's values",
+    openapi_extra=documented(409),
 )
 def case_templates(request: HttpRequest, tracking_no: str, params: Query[TemplateFilter]) -> list[dict[str, Any]]:
     user = _user(request)

@@ -176,11 +176,17 @@ def _after_commit(complaint: Complaint, action: str) -> None:
 def enqueue_after_commit(task: Any, *args: Any) -> None:
     """Enqueue a task for after the current transaction. With the database task backend the task row
     is written in the case's own transaction (the worker sees it only after commit, it is durable with
-    it, and it saves a commit); other backends enqueue after commit. Tasks carry ids only."""
-    if "DatabaseBackend" in settings.TASKS["default"]["BACKEND"]:
+    it, and it saves a commit); other backends enqueue after commit. Tasks carry ids only.
+
+    With the Redis backend the write has committed by the time the task is enqueued: if Redis is down
+    the error is logged (robust) rather than answered as a 500 for a write that is already done,
+    which a client would retry into a duplicate. The immediate backend (tests) stays strict, so a
+    failing task still fails its test."""
+    backend = settings.TASKS["default"]["BACKEND"]
+    if "DatabaseBackend" in backend:
         task.enqueue(*args)
     else:
-        transaction.on_commit(lambda: task.enqueue(*args))
+        transaction.on_commit(lambda: task.enqueue(*args), robust="ImmediateBackend" not in backend)
 
 
 def _required(value: str | None, field: str, minimum: int = 2) -> str:

@@ -151,6 +151,7 @@ def register_complaint(request: HttpRequest, user: User, payload: IntakeData) ->
 
 def _add_public_intake() -> None:
     # POST and GET /complaints must live on one router: Django resolves the path once.
+    from core.api_schema import documented
     from intake.api import Receipt, file_complaint
 
     router.add_api_operation(
@@ -160,6 +161,19 @@ def _add_public_intake() -> None:
         auth=None,
         response={201: Receipt},
         summary="File a complaint (public intake; staff registration with a token)",
+        openapi_extra=documented(
+            401,
+            403,
+            parameters=[
+                {
+                    "in": "header",
+                    "name": "Idempotency-Key",
+                    "required": False,
+                    "schema": {"type": "string", "maxLength": 200},
+                    "description": "A retry with the same key within 24 hours returns the first answer",
+                }
+            ],
+        ),
         tags=["public"],
     )
 

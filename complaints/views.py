@@ -99,8 +99,37 @@ def queue(request: HttpRequest) -> HttpResponse:
 # The filters a dashboard chart passes when it drills down to its cases (analytics.dashboard.case_list_url),
 # with the same meaning as the analytics figures: received dates in the organisation's time zone
 # (inclusive), a category or sub-category code, an org unit with its subtree, the region (province code
-# or US state) and the product key (SKU, else model, else name).
-DRILL_FILTERS = ("from", "to", "category", "channel", "org_unit", "department", "owner", "region", "product")
+# or US state), the product key (SKU, else model, else name), acknowledgement and resolution against their
+# SLA (`ack`, `resolution`: late or in_time) and a handling-time bucket as the histograms count it
+# (`handling`: working or calendar hours, "working:24-48", "calendar:480-"; read from analytics' CaseFact).
+DRILL_FILTERS = (
+    "from", "to", "category", "channel", "org_unit", "department", "owner", "region", "product",
+    "ack", "resolution", "handling",
+)  # fmt: skip
+_SLA_RESULTS = ("late", "in_time")
+
+
+def _handling_filter(cases: Any, value: str, params: Any) -> Any:
+    """The cases whose handling time (receipt → resolution) lies in [low, high) hours, by the figures
+    the analytics histograms count (analytics.models.CaseFact); None when the value is malformed."""
+    from datetime import date as date_type
+
+    from analytics.models import CaseFact
+
+    kind, _sep, bounds = value.partition(":")
+    low, _sep, high = bounds.partition("-")
+    if kind not in ("working", "calendar") or not low.isdigit() or (high and not high.isdigit()):
+        return None
+    field = f"handling_{kind}_seconds"
+    facts = CaseFact.objects.filter(**{f"{field}__gte": int(low) * 3600})
+    if high:
+        facts = facts.filter(**{f"{field}__lt": int(high) * 3600})
+    for name, lookup in (("from", "received_date__gte"), ("to", "received_date__lte")):
+        try:  # the received period bounds the subquery too (CaseFact is indexed by received date)
+            facts = facts.filter(**{lookup: date_type.fromisoformat(params.get(name, "").strip())})
+        except ValueError:
+            pass
+    return cases.filter(pk__in=facts.values("complaint_id"))
 
 
 def _drill_filters(cases: Any, params: Any) -> tuple[Any, list[tuple[str, str]], list[str]]:
@@ -110,7 +139,7 @@ def _drill_filters(cases: Any, params: Any) -> tuple[Any, list[tuple[str, str]],
     from datetime import time as time_type
     from datetime import timedelta
 
-    from django.db.models import Q
+    from django.db.models import F, Q
 
     from accounts.models import OrgUnit
 
@@ -154,6 +183,22 @@ def _drill_filters(cases: Any, params: Any) -> tuple[Any, list[tuple[str, str]],
                 | Q(product_sku="", product_model=value)
                 | Q(product_sku="", product_model="", product_name=value)
             )
+        elif name in ("ack", "resolution"):
+            done, due = ("acknowledged_at", "ack_due_at") if name == "ack" else ("resolved_at", "resolution_due_at")
+            if value not in _SLA_RESULTS:
+                errors.append(_("“%(name)s”应为 late 或 in_time：%(value)s") % {"name": name, "value": value})
+                continue
+            late = Q(**{f"{due}__isnull": False, f"{done}__gt": F(due)})
+            cases = cases.filter(**{f"{done}__isnull": False})
+            cases = cases.filter(late) if value == "late" else cases.exclude(late)
+        elif name == "handling":
+            narrowed = _handling_filter(cases, value, params)
+            if narrowed is None:
+                errors.append(
+                    _("“handling”应写作 working:24-48 或 calendar:480-（小时）：%(value)s") % {"value": value}
+                )
+                continue
+            cases = narrowed
         applied.append((name, value))
     return cases, applied, errors
 

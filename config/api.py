@@ -43,4 +43,5 @@ api.add_router("/", "privacy.api.router")
 api.add_router("/", "analytics.api.router")
 api.add_router("/", "reports.api.router")
 api.add_router("/", "improvement.api.router")
+api.add_router("/", "risk.api.router")
 # --- end issue 8 apps ---

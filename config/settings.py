@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "analytics",
     "reports",
     "improvement",
+    "risk",
 ]
 
 MIDDLEWARE = [
@@ -83,6 +84,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # issue 9 (authentication): token scopes, session expiry, the second sign-in step
+    "accounts.middleware.ApiTokenScopes",
+    "accounts.middleware.SessionExpiry",
+    "accounts.middleware.TwoFactorRequired",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -143,11 +148,28 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Background work -------------------------------------------------------------------------
+# db: tasks are rows in the database (django-tasks-db), nothing else to run. rq: tasks wait in Redis
+# (REDIS_URL) for RQ workers (django-tasks-rq), several `complaintdesk worker` processes on several
+# machines (docs/operations.md, "Scale-out"). immediate: tasks run inline (tests). Any other value: db.
 TASK_BACKEND = env("TASK_BACKEND", "db")  # db | rq | immediate
 if TASK_BACKEND == "immediate":
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+elif TASK_BACKEND == "rq":
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
 else:
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# The RQ queue (read only with TASK_BACKEND=rq). Redis must keep what it is given (maxmemory-policy
+# noeviction, Redis's default): an evicted key is a lost task. A task running longer than the timeout
+# (seconds) is stopped and recorded as failed; imports and model training are the long ones.
+RQ_QUEUES = {
+    "default": {
+        "URL": REDIS_URL or "redis://127.0.0.1:6379/0",
+        "DEFAULT_TIMEOUT": int(env("COMPLAINTDESK_TASK_TIMEOUT", "3600")),
+    }
+}
+# No RQ dashboard in the admin: queue depth is read by the operations tooling, not browsed.
+RQ_SHOW_ADMIN_LINK = False
 
 # --- Internationalisation --------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -339,6 +361,11 @@ COMPLAINTDESK_PERSONAL_DATA_RETENTION_DAYS = int(env("COMPLAINTDESK_PERSONAL_DAT
 # --- analytics (issue 8; docs/analytics.md) ---
 # The longest period the dashboard and the analytics API accept (days; unbounded ranges are refused).
 COMPLAINTDESK_ANALYTICS_MAX_RANGE_DAYS = int(env("COMPLAINTDESK_ANALYTICS_MAX_RANGE_DAYS", str(3 * 366)))
+# Scorecards: the fewest cases a person or department needs in the period to be ranked (fewer: listed
+# unranked, so that one lucky case does not top the list).
+COMPLAINTDESK_SCORECARD_MIN_CASES = int(env("COMPLAINTDESK_SCORECARD_MIN_CASES", "5"))
+# Largest sales-volume file the upload page accepts (bytes).
+COMPLAINTDESK_SALES_IMPORT_MAX_BYTES = int(env("COMPLAINTDESK_SALES_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
 # --- end analytics ---
 # --- reports (issue 8; docs/reports.md) ---
 # Longest export range in days; company name in the CFPB export (default: the root company unit).
@@ -365,11 +392,166 @@ COMPLAINTDESK_REPORTS_TARGETS = {
 # Weeks in each of the equal windows before and after a plan's completion that its effect compares.
 COMPLAINTDESK_IMPROVEMENT_EFFECT_WEEKS = int(env("COMPLAINTDESK_IMPROVEMENT_EFFECT_WEEKS", "8"))
 # --- end improvement ---
+# --- risk (issue 8; docs/risk.md) ---
+# The assessed window (days before the run's day; the trend compares it with the same length before).
+COMPLAINTDESK_RISK_WINDOW_DAYS = int(env("COMPLAINTDESK_RISK_WINDOW_DAYS", "90"))
+# Subjects with fewer cases than this in the window are listed but not assessed.
+COMPLAINTDESK_RISK_MIN_CASES = int(env("COMPLAINTDESK_RISK_MIN_CASES", "5"))
+# The handling cost in the cost ratio: CNY per working hour of handling (0 leaves it out).
+COMPLAINTDESK_RISK_HANDLING_COST_PER_HOUR = env("COMPLAINTDESK_RISK_HANDLING_COST_PER_HOUR", "0")
+# Level cut-offs on probability × impact (1–25): medium from, high from (the fixed 5×5 table).
+COMPLAINTDESK_RISK_MEDIUM_FROM = int(env("COMPLAINTDESK_RISK_MEDIUM_FROM", "5"))
+COMPLAINTDESK_RISK_HIGH_FROM = int(env("COMPLAINTDESK_RISK_HIGH_FROM", "15"))
+# At most this many subjects of each kind (those with the most complaints) are assessed per run.
+COMPLAINTDESK_RISK_MAX_SUBJECTS = int(env("COMPLAINTDESK_RISK_MAX_SUBJECTS", "1000"))
+# --- end risk ---
 # --- issue 9: authentication (docs/security.md) ---
+# Passwords: Argon2id first; hashes made by the others still verify and are re-made with Argon2 at
+# the user's next login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Login throttling: failures per username and per client address within a window of this many
+# minutes; past either limit the login is refused until the window ends. The second step allows
+# COMPLAINTDESK_2FA_FAILURES wrong codes per user and window.
+COMPLAINTDESK_LOGIN_LOCKOUT_MINUTES = int(env("COMPLAINTDESK_LOGIN_LOCKOUT_MINUTES", "15"))
+COMPLAINTDESK_LOGIN_FAILURES_PER_USER = int(env("COMPLAINTDESK_LOGIN_FAILURES_PER_USER", "5"))
+COMPLAINTDESK_LOGIN_FAILURES_PER_ADDRESS = int(env("COMPLAINTDESK_LOGIN_FAILURES_PER_ADDRESS", "20"))
+COMPLAINTDESK_2FA_FAILURES = int(env("COMPLAINTDESK_2FA_FAILURES", "5"))
+# Two-factor (TOTP): required for these roles (and superusers), optional for everyone else. The
+# issuer is the name authenticator apps show.
+COMPLAINTDESK_2FA_REQUIRED_ROLES = env_list("COMPLAINTDESK_2FA_REQUIRED_ROLES", "admin,legal_pr")
+COMPLAINTDESK_2FA_ISSUER = env("COMPLAINTDESK_2FA_ISSUER", "ComplaintDesk")
+# Sessions: signed out after this many idle minutes, and this many hours after login (0: never).
+COMPLAINTDESK_SESSION_IDLE_MINUTES = int(env("COMPLAINTDESK_SESSION_IDLE_MINUTES", "60"))
+COMPLAINTDESK_SESSION_HOURS = int(env("COMPLAINTDESK_SESSION_HOURS", "12"))
+SESSION_COOKIE_AGE = (COMPLAINTDESK_SESSION_HOURS or 24 * 14) * 3600
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True  # the pages put the token in the form and in hx-headers; no script reads the cookie
+# Behind TLS (SECURE_COOKIES=on): cookies only over HTTPS, with the __Host- prefix (no Domain, Path=/),
+# and HSTS for a year unless SECURE_HSTS_SECONDS says otherwise.
+SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000" if env_bool("SECURE_COOKIES") else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
+if env_bool("SECURE_PROXY_SSL_HEADER"):  # the proxy in front terminates TLS and says so
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if env_bool("SECURE_COOKIES"):
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+# API tokens: the lifetime offered when issuing one (days; 0: the longest), and the longest allowed.
+COMPLAINTDESK_API_TOKEN_DAYS = int(env("COMPLAINTDESK_API_TOKEN_DAYS", "365"))
+COMPLAINTDESK_API_TOKEN_MAX_DAYS = int(env("COMPLAINTDESK_API_TOKEN_MAX_DAYS", "730"))
+# Single sign-on, OpenID Connect (mozilla-django-oidc): COMPLAINTDESK_OIDC=on and the provider's
+# endpoints; staff are matched by the username claim; unknown people are refused unless
+# COMPLAINTDESK_OIDC_CREATE_USERS (they then start without a role).
+COMPLAINTDESK_OIDC = env_bool("COMPLAINTDESK_OIDC")
+COMPLAINTDESK_OIDC_ISSUER = env("COMPLAINTDESK_OIDC_ISSUER")
+COMPLAINTDESK_OIDC_USERNAME_CLAIM = env("COMPLAINTDESK_OIDC_USERNAME_CLAIM", "preferred_username")
+COMPLAINTDESK_OIDC_CREATE_USERS = env_bool("COMPLAINTDESK_OIDC_CREATE_USERS")
+# The provider's own multi-factor (amr claim mfa/otp/hwk) counts as the second step.
+COMPLAINTDESK_OIDC_TRUST_MFA = env_bool("COMPLAINTDESK_OIDC_TRUST_MFA")
+OIDC_RP_CLIENT_ID = env("OIDC_RP_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = env("OIDC_RP_CLIENT_SECRET")
+OIDC_RP_SIGN_ALGO = env("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = env("OIDC_RP_SCOPES", "openid email profile")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env("OIDC_OP_AUTHORIZATION_ENDPOINT")
+OIDC_OP_TOKEN_ENDPOINT = env("OIDC_OP_TOKEN_ENDPOINT")
+OIDC_OP_USER_ENDPOINT = env("OIDC_OP_USER_ENDPOINT")
+OIDC_OP_JWKS_ENDPOINT = env("OIDC_OP_JWKS_ENDPOINT")
+OIDC_USE_PKCE = env_bool("OIDC_USE_PKCE", True)
+OIDC_TIMEOUT = float(env("OIDC_TIMEOUT", "10"))
+OIDC_CREATE_USER = COMPLAINTDESK_OIDC_CREATE_USERS
+LOGIN_REDIRECT_URL_FAILURE = "/staff/login/?sso=failed"
+# Single sign-on, LDAP (django-auth-ldap, needs python-ldap): COMPLAINTDESK_LDAP_SERVER_URI and either
+# a DN template ("uid=%(user)s,ou=people,dc=example,dc=org") or a search (bind DN, password, base,
+# filter); passwords are checked by the directory, two-factor still applies.
+COMPLAINTDESK_LDAP_SERVER_URI = env("COMPLAINTDESK_LDAP_SERVER_URI")
+AUTHENTICATION_BACKENDS = ["accounts.backends.LoginThrottle", "django.contrib.auth.backends.ModelBackend"]
+if COMPLAINTDESK_OIDC:
+    AUTHENTICATION_BACKENDS.append("accounts.oidc.OidcBackend")
+if COMPLAINTDESK_LDAP_SERVER_URI:
+    import ldap
+    from django_auth_ldap.config import LDAPSearch
+
+    AUTH_LDAP_SERVER_URI = COMPLAINTDESK_LDAP_SERVER_URI
+    AUTH_LDAP_START_TLS = env_bool("COMPLAINTDESK_LDAP_START_TLS")
+    AUTH_LDAP_CONNECTION_OPTIONS = {ldap.OPT_NETWORK_TIMEOUT: 10, ldap.OPT_REFERRALS: 0}
+    AUTH_LDAP_USER_DN_TEMPLATE = env("COMPLAINTDESK_LDAP_USER_DN_TEMPLATE") or None
+    AUTH_LDAP_BIND_DN = env("COMPLAINTDESK_LDAP_BIND_DN")
+    AUTH_LDAP_BIND_PASSWORD = env("COMPLAINTDESK_LDAP_BIND_PASSWORD")
+    if not AUTH_LDAP_USER_DN_TEMPLATE:
+        AUTH_LDAP_USER_SEARCH = LDAPSearch(
+            env("COMPLAINTDESK_LDAP_SEARCH_BASE"),
+            ldap.SCOPE_SUBTREE,
+            env("COMPLAINTDESK_LDAP_SEARCH_FILTER", "(uid=%(user)s)"),
+        )
+    AUTH_LDAP_USER_ATTR_MAP = {"first_name": "givenName", "last_name": "sn", "email": "mail"}
+    AUTH_LDAP_NO_NEW_USERS = not env_bool("COMPLAINTDESK_LDAP_CREATE_USERS")
+    AUTHENTICATION_BACKENDS.append("django_auth_ldap.backend.LDAPBackend")
 # --- end authentication ---
 # --- issue 9: ledger digest (docs/ledger.md) ---
+# The daily digest (ledger.jobs): written to this folder as ledger-digest-YYYY-MM-DD.json and mailed to
+# these addresses (comma-separated), once a day; with neither set the job does nothing.
+COMPLAINTDESK_LEDGER_DIGEST_DIR = env("COMPLAINTDESK_LEDGER_DIGEST_DIR")
+COMPLAINTDESK_LEDGER_DIGEST_RECIPIENTS = env_list("COMPLAINTDESK_LEDGER_DIGEST_RECIPIENTS")
 # --- end ledger digest ---
 # --- issue 9: backup and faults (docs/operations.md) ---
+# Where `complaintdesk backup` writes its archive when --out is not given (empty: the current folder).
+COMPLAINTDESK_BACKUP_DIR = env("COMPLAINTDESK_BACKUP_DIR")
+# The folder of pg_dump and pg_restore (major version at least the server's); empty: PATH, then /usr/bin.
+COMPLAINTDESK_PG_BIN_DIR = env("COMPLAINTDESK_PG_BIN_DIR")
 # --- end backup and faults ---
 # --- issue 9: scale-out (docs/operations.md) ---
+# A read replica of the database for the analytics and reports apps' reads (config/routers.py); unset:
+# every read uses the default database.
+DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    from config.routers import replica_database
+
+    DATABASES["replica"] = replica_database(DATABASE_REPLICA_URL, DATABASES["default"])
+DATABASE_ROUTERS = ["config.routers.ReplicaRouter"]
+# With TASK_BACKEND=rq every worker runs the scheduler loop, but only the holder of this Redis lease
+# runs the periodic jobs; it renews the lease every round, and another worker takes over when the
+# lease lapses (the holder stopped: at once on a clean stop, after this many seconds on a crash).
+COMPLAINTDESK_SCHEDULER_LEASE_SECONDS = int(env("COMPLAINTDESK_SCHEDULER_LEASE_SECONDS", "180"))
+_S3_STORAGE = "storages.backends.s3.S3Storage"
+
+
+def evidence_s3_options() -> dict[str, object]:
+    """django-storages' S3Storage options for the evidence store, from EVIDENCE_S3_* (any S3-compatible
+    service: AWS, MinIO, Ceph, OSS, COS). The keys come from AWS_ACCESS_KEY_ID and
+    AWS_SECRET_ACCESS_KEY, which django-storages reads from the environment itself. The bucket stays
+    private: evidence is served through the application's permission checks, never by bucket URL."""
+    if not env("EVIDENCE_S3_BUCKET"):
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"EVIDENCE_STORAGE_BACKEND={_S3_STORAGE} needs EVIDENCE_S3_BUCKET")
+    options: dict[str, object] = {
+        "bucket_name": env("EVIDENCE_S3_BUCKET"),
+        "location": env("EVIDENCE_S3_PREFIX", "evidence"),
+        "default_acl": "private",
+        "querystring_auth": True,
+    }
+    for option, name in (
+        ("endpoint_url", "EVIDENCE_S3_ENDPOINT_URL"),
+        ("region_name", "EVIDENCE_S3_REGION"),
+        ("addressing_style", "EVIDENCE_S3_ADDRESSING_STYLE"),  # "path" for most MinIO set-ups
+    ):
+        if env(name):
+            options[option] = env(name)
+    return options
+
+
+if STORAGES["evidence"]["BACKEND"] == _S3_STORAGE:
+    STORAGES["evidence"]["OPTIONS"] = evidence_s3_options()
 # --- end scale-out ---

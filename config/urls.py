@@ -16,6 +16,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("staff/login/", LoginView.as_view(), name="login"),
     path("staff/logout/", LogoutView.as_view(next_page="/staff/login/"), name="logout"),
+    path("staff/account/", include("accounts.urls")),  # issue 9: second step, enrolment, security page
+    path("oidc/", include("accounts.oidc_urls")),  # issue 9: single sign-on (404 unless COMPLAINTDESK_OIDC)
     path(
         "staff/password/reset/",
         auth_views.PasswordResetView.as_view(
@@ -59,7 +61,11 @@ urlpatterns = [
     path("staff/analytics/", include("analytics.urls")),
     path("staff/reports/", include("reports.urls")),
     path("staff/improvement/", include("improvement.urls")),
+    path("staff/risk/", include("risk.urls")),
     # --- end issue 8 apps ---
     path("staff/", include("complaints.urls")),
     path("", include("intake.urls")),
 ]
+
+# The API answers its errors in JSON even when they happen before a view runs (core.http).
+handler500 = "core.http.server_error"

@@ -4,9 +4,11 @@
 The validation library's messages are replaced by ours, keyed by its error type, so that they are
 translated like the rest of the product."""
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -14,6 +16,8 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from .errors import RateLimited, TransitionNotAllowed, ValidationError, VersionConflict
+
+logger = logging.getLogger("complaintdesk.api")
 
 
 def _messages() -> dict[str, str]:
@@ -97,6 +101,10 @@ def translate(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
 
 
 def install(api: NinjaAPI) -> None:
+    from . import api_schema
+
+    api_schema.install(api)  # these answers, documented in the OpenAPI schema
+
     @api.exception_handler(NinjaValidationError)
     def pydantic_errors(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
         return api.create_response(request, {"errors": translate(exc.errors)}, status=422)
@@ -153,6 +161,19 @@ def install(api: NinjaAPI) -> None:
         return api.create_response(
             request, {"error": "unauthenticated", "message": _("请先登录或提供有效的令牌。")}, status=401
         )
+
+    @api.exception_handler(OperationalError)
+    @api.exception_handler(InterfaceError)
+    def database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # The database went away (restart, failover, network): nothing was written (the request's
+        # transaction rolled back), so the client may retry. A bug (ProgrammingError, IntegrityError
+        # where none is expected) stays a 500.
+        logger.warning("database unavailable: %s %s: %s", request.method, request.path, exc)
+        response = api.create_response(
+            request, {"error": "unavailable", "message": _("服务暂时不可用，请稍后重试。")}, status=503
+        )
+        response["Retry-After"] = "5"
+        return response
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:

@@ -1,5 +1,9 @@
 """Security headers for the pages: a strict Content-Security-Policy (everything from this site, no
-inline script) and a referrer policy. The Django admin keeps its own defaults."""
+inline script), a referrer policy, a permissions policy, and a cross-origin resource policy; staff
+pages are not stored by browsers or proxies (they hold personal data, and the back button after
+logout must not show them). The Django admin keeps its own CSP defaults. Django's SecurityMiddleware
+adds X-Content-Type-Options, Cross-Origin-Opener-Policy and (behind TLS) HSTS; X-Frame-Options comes
+from the clickjacking middleware (docs/security.md)."""
 
 from collections.abc import Callable
 
@@ -22,7 +26,10 @@ class SecurityHeaders:
         if not request.path.startswith("/admin/"):
             response.setdefault("Content-Security-Policy", CSP)
         response.setdefault("Referrer-Policy", "same-origin")
-        response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=()")
+        response.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        if request.path.startswith(("/staff/", "/admin/")):
+            response.setdefault("Cache-Control", "no-store")
         return response
 
 

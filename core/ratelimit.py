@@ -25,6 +25,11 @@ def client_address(request: HttpRequest) -> str:
     return remote
 
 
+def client_key(request: HttpRequest) -> str:
+    """The client's address as the limits count it (an IPv6 client by its /64)."""
+    return _bucket(client_address(request))
+
+
 def _bucket(address: str) -> str:
     """IPv6 clients are counted per /64: one host usually holds a whole /64 of addresses."""
     try:

@@ -13,6 +13,7 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from complaints.api import StaffSession, TokenAuth
+from core.validation import CleanText
 
 from . import selectors
 from .access import may_search, profile_or_404
@@ -22,7 +23,7 @@ router = Router(tags=["customers"], auth=[TokenAuth(), StaffSession()])
 
 
 class SearchIn(Schema):
-    q: str = Field("", max_length=100)
+    q: CleanText = Field("", max_length=100)
 
 
 def _searcher(request: HttpRequest) -> Any:

@@ -22,7 +22,7 @@ from core.errors import ValidationError
 from evidence.choices import EvidenceKind, Via
 
 from . import crisis
-from .choices import Direction
+from .choices import DocumentDirection
 from .models import CrisisChecklist, ExternalDocument, ExternalProceeding, MediaContact
 
 
@@ -40,7 +40,7 @@ def _text(value: str | None, field: str, maximum: int, minimum: int = 0) -> str:
 
 def check_document(direction: str, exchanged_on: date | None, description: str, kind: str) -> tuple[str, date, str]:
     errors: dict[str, str] = {}
-    if direction not in Direction.values:
+    if direction not in DocumentDirection.values:
         errors["direction"] = _("请选择文书方向（我方发出或收到）。")
     if exchanged_on is None:
         errors["exchanged_on"] = _("请填写文书的发出或收到日期。")

@@ -18,12 +18,13 @@ from complaints.choices import ExternalRoute
 from complaints.ledgering import Actor
 from complaints.models import Complaint
 from complaints.permissions import Principal, get_complaint_for_user
+from core.api_schema import documented
 from core.http import json_response
 from core.validation import BoundedDate, BoundedDatetime, CleanText
 from evidence.choices import EvidenceKind
 
 from . import actions, export
-from .choices import Decision, Direction
+from .choices import Decision, DocumentDirection
 from .forms import end_of_day
 from .models import ExternalProceeding
 from .selectors import allowed, checklists_of, describe_checklist, describe_proceeding, proceedings_of
@@ -80,7 +81,11 @@ def _due(value: datetime | date | None) -> datetime | None:
     return end_of_day(value)
 
 
-@router.post("/complaints/{tracking_no}/proceedings", summary="Route the case to an external procedure")
+@router.post(
+    "/complaints/{tracking_no}/proceedings",
+    summary="Route the case to an external procedure",
+    openapi_extra=documented(created="The case's proceedings", ok=False),
+)
 def route(request: HttpRequest, tracking_no: str, payload: RouteIn) -> HttpResponse:
     user = _user(request)
     complaint = get_complaint_for_user(user, tracking_no, write=True)
@@ -97,7 +102,7 @@ def route(request: HttpRequest, tracking_no: str, payload: RouteIn) -> HttpRespo
     return _state(complaint, user, status=201)
 
 
-class OutcomeIn(Schema):
+class ProceedingOutcomeIn(Schema):
     model_config = ConfigDict(extra="forbid")
     resolved: bool
     note: CleanText = Field(max_length=5000)
@@ -107,7 +112,7 @@ class OutcomeIn(Schema):
 
 
 @router.post("/complaints/{tracking_no}/proceedings/outcome", summary="Record the external outcome (closes it)")
-def outcome(request: HttpRequest, tracking_no: str, payload: OutcomeIn) -> HttpResponse:
+def outcome(request: HttpRequest, tracking_no: str, payload: ProceedingOutcomeIn) -> HttpResponse:
     user = _user(request)
     complaint = get_complaint_for_user(user, tracking_no, write=True)
     case_actions.record_external_outcome(
@@ -125,13 +130,14 @@ def outcome(request: HttpRequest, tracking_no: str, payload: OutcomeIn) -> HttpR
 @router.post(
     "/complaints/{tracking_no}/proceedings/{proceeding_id}/documents",
     summary="Add a document sent or received (multipart: file, direction, exchanged_on, description)",
+    openapi_extra=documented(created="The case's proceedings", ok=False),
 )
 def add_document(
     request: HttpRequest,
     tracking_no: str,
     proceeding_id: int,
     file: File[UploadedFile],
-    direction: Form[Direction],
+    direction: Form[DocumentDirection],
     exchanged_on: Form[BoundedDate],
     description: Form[CleanText],
     kind: Form[EvidenceKind] = EvidenceKind.THIRD_PARTY_PROOF,
@@ -172,7 +178,7 @@ def dossier(request: HttpRequest, tracking_no: str) -> FileResponse:
     return response
 
 
-class NoteIn(Schema):
+class CrisisNoteIn(Schema):
     model_config = ConfigDict(extra="forbid")
     note: CleanText = Field("", max_length=5000)
     version: int | None = Field(None, ge=1)
@@ -201,7 +207,7 @@ def _crisis(request: HttpRequest, tracking_no: str, action: str, version: int | 
 
 
 @router.post("/complaints/{tracking_no}/crisis/facts", summary="Crisis checklist: the facts are verified")
-def crisis_facts(request: HttpRequest, tracking_no: str, payload: NoteIn) -> HttpResponse:
+def crisis_facts(request: HttpRequest, tracking_no: str, payload: CrisisNoteIn) -> HttpResponse:
     return _crisis(request, tracking_no, "verify_crisis_facts", payload.version, note=payload.note)
 
 
@@ -213,7 +219,7 @@ def crisis_statement(request: HttpRequest, tracking_no: str, payload: StatementI
 @router.post(
     "/complaints/{tracking_no}/crisis/statement/approve", summary="Crisis checklist: legal/PR approve (not the drafter)"
 )
-def crisis_approve(request: HttpRequest, tracking_no: str, payload: NoteIn) -> HttpResponse:
+def crisis_approve(request: HttpRequest, tracking_no: str, payload: CrisisNoteIn) -> HttpResponse:
     return _crisis(request, tracking_no, "approve_crisis_statement", payload.version, note=payload.note)
 
 
@@ -237,5 +243,5 @@ def crisis_media(request: HttpRequest, tracking_no: str, payload: MediaContactIn
 @router.post(
     "/complaints/{tracking_no}/crisis/media-contacts/confirm", summary="Crisis checklist: media contacts all logged"
 )
-def crisis_confirm(request: HttpRequest, tracking_no: str, payload: NoteIn) -> HttpResponse:
+def crisis_confirm(request: HttpRequest, tracking_no: str, payload: CrisisNoteIn) -> HttpResponse:
     return _crisis(request, tracking_no, "confirm_media_contacts", payload.version, note=payload.note)

@@ -14,7 +14,7 @@ class Decision(models.TextChoices):
     RETURNED = "returned", _("退回企业处理")  # the regulator hands the complaint back to us
 
 
-class Direction(models.TextChoices):
+class DocumentDirection(models.TextChoices):
     """Which way a document of an external procedure went."""
 
     SENT = "sent", _("我方提交/发出")  # our statement, evidence bundle, reply to the regulator

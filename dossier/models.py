@@ -12,7 +12,7 @@ from django.utils.translation import pgettext_lazy
 
 from complaints.choices import ExternalRoute
 
-from .choices import Decision, Direction
+from .choices import Decision, DocumentDirection
 
 
 class ExternalProceeding(models.Model):
@@ -58,7 +58,7 @@ class ExternalDocument(models.Model):
 
     proceeding = models.ForeignKey(ExternalProceeding, on_delete=models.PROTECT, related_name="documents")
     evidence = models.OneToOneField("evidence.Evidence", on_delete=models.PROTECT, related_name="external_document")
-    direction = models.CharField(_("方向"), max_length=10, choices=Direction.choices)
+    direction = models.CharField(_("方向"), max_length=10, choices=DocumentDirection.choices)
     exchanged_on = models.DateField(_("日期"))
     description = models.CharField(_("说明"), max_length=500)
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)

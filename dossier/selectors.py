@@ -14,7 +14,7 @@ from complaints.permissions import Principal
 from core.errors import TransitionNotAllowed
 from evidence.choices import EvidenceKind
 
-from .choices import Decision, Direction
+from .choices import Decision, DocumentDirection
 from .models import CrisisChecklist, ExternalProceeding
 
 PANEL_ACTIONS = (
@@ -150,6 +150,6 @@ def panel_for(complaint: Complaint, user: Any, recorded: set[str] | None = None)
         "masked": Principal.of(user).masked_for(complaint),
         "routes": ExternalRoute.choices,
         "decisions": Decision.choices,
-        "directions": Direction.choices,
+        "directions": DocumentDirection.choices,
         "kinds": EvidenceKind.choices,
     }

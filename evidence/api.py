@@ -12,8 +12,10 @@ from pydantic import ConfigDict, Field
 from complaints.api import StaffSession, TokenAuth, _detail_response, _expected_version, _user
 from complaints.ledgering import Actor
 from complaints.permissions import Principal, get_complaint_for_user
+from core.api_schema import documented
 from core.http import json_response
 from core.validation import CleanText
+from intake.access import ACCESS_CODE_HEADER
 from intake.api import _own_case
 
 from . import actions
@@ -49,7 +51,11 @@ def list_evidence(request: HttpRequest, tracking_no: str) -> list[dict[str, Any]
     return [describe(item, masked=masked) for item in items_for_staff(complaint)]
 
 
-@router.post("/complaints/{tracking_no}/evidence", summary="Upload an evidence file (chain of custody starts)")
+@router.post(
+    "/complaints/{tracking_no}/evidence",
+    summary="Upload an evidence file (chain of custody starts)",
+    openapi_extra=documented(created="The evidence item", ok=False),
+)
 def upload_evidence(
     request: HttpRequest,
     tracking_no: str,
@@ -87,12 +93,20 @@ def _content(request: HttpRequest, tracking_no: str, evidence_id: int, *, downlo
     return file_response(item, download=download)
 
 
-@router.get("/complaints/{tracking_no}/evidence/{evidence_id}/content", summary="Download an evidence file")
+@router.get(
+    "/complaints/{tracking_no}/evidence/{evidence_id}/content",
+    summary="Download an evidence file",
+    openapi_extra=documented(410),
+)
 def download_evidence(request: HttpRequest, tracking_no: str, evidence_id: int) -> HttpResponse:
     return _content(request, tracking_no, evidence_id, download=True)
 
 
-@router.get("/complaints/{tracking_no}/evidence/{evidence_id}/view", summary="View an evidence file in the browser")
+@router.get(
+    "/complaints/{tracking_no}/evidence/{evidence_id}/view",
+    summary="View an evidence file in the browser",
+    openapi_extra=documented(410),
+)
 def view_evidence(request: HttpRequest, tracking_no: str, evidence_id: int) -> HttpResponse:
     return _content(request, tracking_no, evidence_id, download=False)
 
@@ -133,7 +147,12 @@ def legal_hold(request: HttpRequest, tracking_no: str, payload: LegalHoldIn) -> 
 # --- the consumer ---------------------------------------------------------------------------
 
 
-@public_router.get("/public/complaints/{tracking_no}/evidence", auth=None, summary="Your evidence items")
+@public_router.get(
+    "/public/complaints/{tracking_no}/evidence",
+    auth=None,
+    summary="Your evidence items",
+    openapi_extra={"parameters": [ACCESS_CODE_HEADER]},
+)
 def consumer_list(request: HttpRequest, tracking_no: str) -> list[dict[str, Any]]:
     complaint = _own_case(request, tracking_no)
     return [describe_for_consumer(item) for item in items_for_consumer(complaint)]
@@ -143,6 +162,7 @@ def consumer_list(request: HttpRequest, tracking_no: str) -> list[dict[str, Any]
     "/public/complaints/{tracking_no}/evidence",
     auth=None,
     summary="Send evidence with your complaint or when asked for information",
+    openapi_extra=documented(created="The evidence item", ok=False, parameters=[ACCESS_CODE_HEADER]),
 )
 def consumer_upload(
     request: HttpRequest, tracking_no: str, file: File[UploadedFile], description: Form[str] = ""

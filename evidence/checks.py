@@ -7,6 +7,7 @@ over the size limit."""
 
 import io
 import zipfile
+import zlib
 from typing import BinaryIO
 
 import filetype
@@ -131,12 +132,21 @@ def _refuse(reason: str) -> ValidationError:
     return ValidationError("file", reason)
 
 
-def _check_zip(data: BinaryIO, name: str, depth: int = 0) -> str:
+# What zipfile raises on a damaged or crafted archive (found by evidence/tests/test_fuzz_uploads.py):
+# besides BadZipFile, a bad offset, a cut-off member, an unknown compression method, a member without
+# a name, broken deflate data.
+_DAMAGED_ZIP = (zipfile.BadZipFile, OSError, ValueError, EOFError, IndexError, NotImplementedError, zlib.error)
+
+
+def _check_zip(data: BinaryIO, name: str) -> str:
     try:
-        archive = zipfile.ZipFile(data)
-        members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError):
+        return _check_members(zipfile.ZipFile(data), name)
+    except _DAMAGED_ZIP:
         raise _refuse(_("%(name)s：压缩文件已损坏，无法检查其内容。") % {"name": name}) from None
+
+
+def _check_members(archive: zipfile.ZipFile, name: str) -> str:
+    members = archive.infolist()
     names = [m.filename for m in members]
     office = _office_type(names)
     if office and any(n.lower().endswith("vbaproject.bin") for n in names):

@@ -14,6 +14,7 @@ from complaints.api import StaffSession, TokenAuth, _user
 from complaints.ledgering import Actor
 from complaints.permissions import Principal
 from core import ratelimit
+from core.api_schema import documented
 from core.http import json_response
 from core.validation import CleanText
 
@@ -70,7 +71,12 @@ def _questions() -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/public/surveys/{token}", auth=None, summary="The satisfaction survey a link opens (its questions)")
+@router.get(
+    "/public/surveys/{token}",
+    auth=None,
+    summary="The satisfaction survey a link opens (its questions)",
+    openapi_extra=documented(400, 410),
+)
 def get_survey(request: HttpRequest, token: str) -> HttpResponse:
     ratelimit.hit("survey", request, settings.COMPLAINTDESK_SURVEY_RATE_PER_MINUTE)
     try:
@@ -95,7 +101,12 @@ class AnswerIn(Schema):
     comment: CleanText = Field("", max_length=actions.COMMENT_MAX)
 
 
-@router.post("/public/surveys/{token}", auth=None, summary="Answer the satisfaction survey (once per case)")
+@router.post(
+    "/public/surveys/{token}",
+    auth=None,
+    summary="Answer the satisfaction survey (once per case)",
+    openapi_extra=documented(400, 410, created="The answer", ok=False),
+)
 def post_survey(request: HttpRequest, token: str, payload: AnswerIn) -> HttpResponse:
     ratelimit.hit("survey", request, settings.COMPLAINTDESK_SURVEY_RATE_PER_MINUTE)
     try:

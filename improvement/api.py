@@ -11,7 +11,9 @@ from ninja import Router, Schema
 from pydantic import ConfigDict, Field
 
 from complaints.api import StaffSession, TokenAuth, _user
+from core.api_schema import documented
 from core.http import json_response
+from core.validation import CleanText
 
 from . import access, actions
 from .selectors import describe_plan, library_search, parse_plan_filters, plan_list
@@ -21,41 +23,41 @@ router = Router(tags=["improvement"], auth=[TokenAuth(), StaffSession()])
 
 class PlanIn(Schema):
     model_config = ConfigDict(extra="forbid")
-    title: str = Field(max_length=200)
-    root_cause: str = Field(max_length=40)
-    action: str = Field(max_length=actions.TEXT_MAX)
-    owner: str = Field(max_length=150)
+    title: CleanText = Field(max_length=200)
+    root_cause: CleanText = Field(max_length=40)
+    action: CleanText = Field(max_length=actions.TEXT_MAX)
+    owner: CleanText = Field(max_length=150)
     due_date: date | None = None
     due_in_working_days: int | None = None
-    expected_effect: str = Field("", max_length=actions.TEXT_MAX)
+    expected_effect: CleanText = Field("", max_length=actions.TEXT_MAX)
     expected_reduction: int = Field(0, ge=0, le=100)
-    category: str = Field("", max_length=60)
-    product_sku: str = Field("", max_length=64)
+    category: CleanText = Field("", max_length=60)
+    product_sku: CleanText = Field("", max_length=64)
     org_unit: int | None = None
-    tracking_numbers: list[str] = Field(default_factory=list, max_length=actions.MAX_LINKED)
+    tracking_numbers: list[CleanText] = Field(default_factory=list, max_length=actions.MAX_LINKED)
     spike_alert: int | None = None
-    similar_to: str = Field("", max_length=24)
+    similar_to: CleanText = Field("", max_length=24)
 
 
 class PlanPatch(Schema):
     model_config = ConfigDict(extra="forbid")
-    title: str | None = Field(None, max_length=200)
-    root_cause: str | None = Field(None, max_length=40)
-    action: str | None = Field(None, max_length=actions.TEXT_MAX)
-    owner: str | None = Field(None, max_length=150)
+    title: CleanText | None = Field(None, max_length=200)
+    root_cause: CleanText | None = Field(None, max_length=40)
+    action: CleanText | None = Field(None, max_length=actions.TEXT_MAX)
+    owner: CleanText | None = Field(None, max_length=150)
     due_date: date | None = None
     due_in_working_days: int | None = None
-    expected_effect: str | None = Field(None, max_length=actions.TEXT_MAX)
+    expected_effect: CleanText | None = Field(None, max_length=actions.TEXT_MAX)
     expected_reduction: int | None = Field(None, ge=0, le=100)
-    category: str | None = Field(None, max_length=60)
-    product_sku: str | None = Field(None, max_length=64)
+    category: CleanText | None = Field(None, max_length=60)
+    product_sku: CleanText | None = Field(None, max_length=64)
     org_unit: int | None = None
-    status: str | None = Field(None, max_length=12)
+    status: CleanText | None = Field(None, max_length=12)
 
 
 class CompleteIn(Schema):
     model_config = ConfigDict(extra="forbid")
-    note: str = Field("", max_length=actions.TEXT_MAX)
+    note: CleanText = Field("", max_length=actions.TEXT_MAX)
 
 
 def _plan_for(user: Any, plan_id: int) -> Any:
@@ -77,7 +79,9 @@ def list_plans(request: HttpRequest) -> HttpResponse:
 
 
 @router.post(
-    "/improvement/plans", summary="Create a plan from tracking numbers, a spike alert or a case's similar cases"
+    "/improvement/plans",
+    summary="Create a plan from tracking numbers, a spike alert or a case's similar cases",
+    openapi_extra=documented(created="The plan", ok=False),
 )
 def create_plan(request: HttpRequest, payload: PlanIn) -> HttpResponse:
     user = _user(request)

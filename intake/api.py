@@ -20,9 +20,11 @@ from core.http import json_response
 from core.validation import CONTROL, CleanText
 
 from . import idempotency
-from .access import find_own_case
+from .access import ACCESS_CODE_HEADER, find_own_case
 
 router = Router(tags=["public"])
+# The consumer's endpoints: the access code goes in a header (documented for the OpenAPI schema).
+CONSUMER = {"parameters": [ACCESS_CODE_HEADER]}
 
 
 class Receipt(Schema):
@@ -138,7 +140,9 @@ def _own_case(request: HttpRequest, tracking_no: str) -> Complaint:
     return complaint
 
 
-@router.get("/public/complaints/{tracking_no}", auth=None, summary="The consumer's view of their case")
+@router.get(
+    "/public/complaints/{tracking_no}", auth=None, summary="The consumer's view of their case", openapi_extra=CONSUMER
+)
 def consumer_status(request: HttpRequest, tracking_no: str) -> dict[str, Any]:
     """The access code goes in the `X-Access-Code` header, never in the URL. `negotiation` holds the
     offer thread, the offer to answer (`open_offer`; `may_accept` is false once it has expired) and
@@ -196,7 +200,12 @@ class ConsumerCounter(Schema):
     offer_id: int | None = Field(None, ge=1)
 
 
-@router.post("/public/complaints/{tracking_no}/accept-proposal", auth=None, summary="Accept the proposed remedy")
+@router.post(
+    "/public/complaints/{tracking_no}/accept-proposal",
+    auth=None,
+    summary="Accept the proposed remedy",
+    openapi_extra=CONSUMER,
+)
 def consumer_accept(request: HttpRequest, tracking_no: str) -> dict[str, Any]:
     """Accept the open offer, or the one named by an optional body `{"offer_id": n}`; an expired or
     withdrawn offer is refused (409, with the reason). The settlement agreement is generated after
@@ -204,12 +213,22 @@ def consumer_accept(request: HttpRequest, tracking_no: str) -> dict[str, Any]:
     return _consumer_action(request, tracking_no, "accept_proposal", offer_id=_offer_id(request), via="api")
 
 
-@router.post("/public/complaints/{tracking_no}/refuse-proposal", auth=None, summary="Refuse the proposed remedy")
+@router.post(
+    "/public/complaints/{tracking_no}/refuse-proposal",
+    auth=None,
+    summary="Refuse the proposed remedy",
+    openapi_extra=CONSUMER,
+)
 def consumer_refuse(request: HttpRequest, tracking_no: str, payload: ConsumerRefusal) -> dict[str, Any]:
     return _consumer_action(request, tracking_no, "refuse_proposal", reason=payload.reason, offer_id=payload.offer_id)
 
 
-@router.post("/public/complaints/{tracking_no}/counter-offer", auth=None, summary="Answer the offer with your own")
+@router.post(
+    "/public/complaints/{tracking_no}/counter-offer",
+    auth=None,
+    summary="Answer the offer with your own",
+    openapi_extra=CONSUMER,
+)
 def consumer_counter(request: HttpRequest, tracking_no: str, payload: ConsumerCounter) -> dict[str, Any]:
     from resolutions.actions import counter_offer
 
@@ -225,7 +244,12 @@ def consumer_counter(request: HttpRequest, tracking_no: str, payload: ConsumerCo
     return _consumer_answer(Complaint.objects.select_related("owner").get(pk=complaint.pk))
 
 
-@router.get("/public/complaints/{tracking_no}/agreement", auth=None, summary="Download the settlement agreement (PDF)")
+@router.get(
+    "/public/complaints/{tracking_no}/agreement",
+    auth=None,
+    summary="Download the settlement agreement (PDF)",
+    openapi_extra=CONSUMER,
+)
 def consumer_agreement(request: HttpRequest, tracking_no: str) -> Any:
     """The case's latest settlement agreement; the download is recorded in the case's ledger."""
     from evidence.actions import record_access
@@ -240,21 +264,35 @@ def consumer_agreement(request: HttpRequest, tracking_no: str) -> Any:
     return file_response(item, download=True)
 
 
-@router.post("/public/complaints/{tracking_no}/information", auth=None, summary="Add requested information")
+@router.post(
+    "/public/complaints/{tracking_no}/information",
+    auth=None,
+    summary="Add requested information",
+    openapi_extra=CONSUMER,
+)
 def consumer_information(request: HttpRequest, tracking_no: str, payload: ConsumerText) -> dict[str, Any]:
     return _consumer_action(request, tracking_no, "add_information", text=payload.text)
 
 
-@router.post("/public/complaints/{tracking_no}/withdraw", auth=None, summary="Withdraw the complaint")
+@router.post(
+    "/public/complaints/{tracking_no}/withdraw", auth=None, summary="Withdraw the complaint", openapi_extra=CONSUMER
+)
 def consumer_withdraw(request: HttpRequest, tracking_no: str, payload: ConsumerReason) -> dict[str, Any]:
     return _consumer_action(request, tracking_no, "withdraw", reason=payload.reason)
 
 
-@router.post("/public/complaints/{tracking_no}/appeal", auth=None, summary="Appeal a rejection (once)")
+@router.post(
+    "/public/complaints/{tracking_no}/appeal", auth=None, summary="Appeal a rejection (once)", openapi_extra=CONSUMER
+)
 def consumer_appeal(request: HttpRequest, tracking_no: str, payload: ConsumerReason) -> dict[str, Any]:
     return _consumer_action(request, tracking_no, "appeal", reason=payload.reason)
 
 
-@router.post("/public/complaints/{tracking_no}/reopen", auth=None, summary="Reopen a closed case within the window")
+@router.post(
+    "/public/complaints/{tracking_no}/reopen",
+    auth=None,
+    summary="Reopen a closed case within the window",
+    openapi_extra=CONSUMER,
+)
 def consumer_reopen(request: HttpRequest, tracking_no: str, payload: ConsumerReason) -> dict[str, Any]:
     return _consumer_action(request, tracking_no, "reopen", reason=payload.reason)

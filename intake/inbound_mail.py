@@ -14,6 +14,7 @@ an agent (status `failed`, with the reason). Then, in one transaction per mail:
 
 import codecs
 import email
+import email.errors
 import email.header
 import email.utils
 import logging
@@ -169,7 +170,8 @@ def decode_header_value(raw: Any, hint: str | None = None) -> str:
     else:
         try:
             chunks = email.header.decode_header(value)
-        except (ValueError, LookupError):  # a malformed encoded word: keep it as it stands
+        # A malformed encoded word (a broken base64 payload is a HeaderParseError): keep it as it stands.
+        except (ValueError, LookupError, email.errors.HeaderParseError):
             chunks = [(value, None)]
         text = "".join(
             chunk if isinstance(chunk, str) else decode_bytes(chunk, charset)[0] for chunk, charset in chunks

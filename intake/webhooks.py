@@ -34,6 +34,7 @@ from complaints.ledgering import Actor
 from complaints.models import Complaint
 from core import ratelimit
 from core.api_errors import translate
+from core.api_schema import documented
 from core.errors import ValidationError
 from core.http import json_response
 
@@ -197,6 +198,9 @@ class _SourcedIntake(IntakeData):
         return values
 
 
+_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,32}")
+
+
 def _error(status: int, code: str, message: str) -> HttpResponse:
     return json_response({"error": code, "message": message}, status=status)
 
@@ -270,9 +274,23 @@ def _signed(source: WebhookSource, request: HttpRequest, body: bytes) -> HttpRes
     "/intake/webhooks/{source}",
     auth=None,
     summary="A complaint pushed by a platform (HMAC-signed)",
-    openapi_extra={
-        "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}, "required": True},
-    },
+    openapi_extra=documented(
+        400,
+        401,
+        413,
+        503,
+        created="The new complaint's tracking number",
+        parameters=[
+            {
+                "in": "header",
+                "name": "X-Signature-256",
+                "required": True,
+                "schema": {"type": "string"},
+                "description": "sha256=<hex HMAC-SHA256 of the raw body with the source's secret>",
+            }
+        ],
+        requestBody={"content": {"application/json": {"schema": {"type": "object"}}}, "required": True},
+    ),
 )
 def receive(request: HttpRequest, source: str) -> HttpResponse:
     """Sign the raw body with the source's secret: `X-Signature-256: sha256=<hex HMAC-SHA256>`.
@@ -280,7 +298,8 @@ def receive(request: HttpRequest, source: str) -> HttpResponse:
     event id was seen before (nothing is created); 401 for a missing or wrong signature; 400 for a
     body that is not JSON; 422 naming the field and the JSON path of each value that does not fit;
     404 for an unknown or inactive source; 429 past the source's rate."""
-    webhook_source = WebhookSource.objects.filter(slug=source, active=True).first()
+    # A slug, or no source at all: other text (a NUL byte, which PostgreSQL refuses) never reaches the query.
+    webhook_source = WebhookSource.objects.filter(slug=source, active=True).first() if _SLUG.fullmatch(source) else None
     if webhook_source is None:
         raise Http404
     # Counted per source and client address, before the signature: a sender without the secret

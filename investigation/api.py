@@ -17,6 +17,7 @@ from complaints.api import StaffSession, TokenAuth, _expected_version, _user
 from complaints.ledgering import Actor
 from complaints.models import Complaint
 from complaints.permissions import Principal, get_complaint_for_user
+from core.api_schema import documented
 from core.http import json_response
 from core.validation import CleanText
 from evidence.choices import EvidenceKind, Via
@@ -79,7 +80,11 @@ class TaskIn(Schema):
     version: int | None = Field(None, ge=1)
 
 
-@router.post("/complaints/{tracking_no}/coordination-tasks", summary="Ask a department for a coordination task")
+@router.post(
+    "/complaints/{tracking_no}/coordination-tasks",
+    summary="Ask a department for a coordination task",
+    openapi_extra=documented(created="The task", ok=False),
+)
 def create_task(request: HttpRequest, tracking_no: str, payload: TaskIn) -> HttpResponse:
     user = _user(request)
     complaint = get_complaint_for_user(user, tracking_no, write=True)
@@ -109,7 +114,11 @@ def get_task(request: HttpRequest, task_id: int) -> HttpResponse:
     return _task_answer(task_id, _user(request))
 
 
-@router.post("/coordination-tasks/{task_id}/attachments", summary="Attach a file to the task (an evidence item)")
+@router.post(
+    "/coordination-tasks/{task_id}/attachments",
+    summary="Attach a file to the task (an evidence item)",
+    openapi_extra=documented(created="The evidence item", ok=False),
+)
 def attach(
     request: HttpRequest,
     task_id: int,
@@ -212,7 +221,7 @@ class FindingIn(Schema):
     facts: CleanText = Field("", max_length=8000)
     root_cause: CleanText = Field("", max_length=40)
     responsibility: Responsibility
-    nature: str = Field(max_length=20)
+    nature: CleanText = Field(max_length=20)
     justification: CleanText = Field("", max_length=8000)
     evidence: list[int] = Field([], max_length=50)
     version: int | None = Field(None, ge=1)
@@ -225,7 +234,11 @@ def _finding_answer(finding: Finding, complaint: Complaint, status: int = 200) -
     return response
 
 
-@router.post("/complaints/{tracking_no}/findings", summary="Record a finding (unfounded/malicious wait)")
+@router.post(
+    "/complaints/{tracking_no}/findings",
+    summary="Record a finding (unfounded/malicious wait)",
+    openapi_extra=documented(created="The finding", ok=False),
+)
 def record_finding(request: HttpRequest, tracking_no: str, payload: FindingIn) -> HttpResponse:
     user = _user(request)
     complaint = get_complaint_for_user(user, tracking_no, write=True)

@@ -66,3 +66,28 @@ class SealedHead(models.Model):
 
     complaint = models.OneToOneField("complaints.Complaint", on_delete=models.PROTECT, primary_key=True)
     seq = models.PositiveIntegerField()
+
+
+class DailyDigest(models.Model):
+    """The digest of one day as the daily job exported and mailed it (ledger.digests.send_daily): the
+    record that makes the job run once a day, and that says where the digest went."""
+
+    day = models.DateField(unique=True)  # the organisation's local date the digest was taken on
+    checkpoint_seq = models.PositiveIntegerField()
+    hash = models.CharField(max_length=64)
+    checkpoint_at = models.DateTimeField(null=True)
+    last_event_id = models.BigIntegerField(null=True)
+    events = models.BigIntegerField()
+    taken_at = models.DateTimeField()
+    path = models.CharField(max_length=500, blank=True)  # the file it was exported to
+    mailed_to = models.JSONField(default=list)
+    mailed_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    # A worker exporting or mailing it holds it until then, so that two workers never mail it twice.
+    lease_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-day"]
+
+    def __str__(self) -> str:
+        return f"digest {self.day} checkpoint {self.checkpoint_seq} {self.hash[:12]}"

@@ -220,10 +220,23 @@ def _verify_checkpoints(report: Report, add: AddProblem, digest: dict[str, Any] 
         add(f"checkpoint {digest_seq}: named by the exported digest but missing (the chain ends at {expected - 1})")
 
 
+def _verify_count(report: Report, add: AddProblem, digest: dict[str, Any]) -> None:
+    """Events are never deleted: the ledger holds at least what the digest counted. This catches a
+    tail cut off after the digest was taken, sealed or not, that the chains alone cannot see."""
+    counted = digest.get("events")
+    if counted is not None and report.events < counted:
+        add(
+            f"ledger: {report.events} events, fewer than the {counted} the exported digest counted "
+            f"({counted - report.events} deleted)"
+        )
+
+
 def verify(*, limit_problems: int = 50, digest: dict[str, Any] | None = None) -> Report:
     """Verify every case chain, every case row against its replay, and the checkpoint chain.
-    `digest` is a digest exported earlier ({"seq": .., "hash": ..}, see chain.digest): the
-    checkpoint it names must still carry that hash, which catches a rewrite of the whole database."""
+    `digest` is a digest exported earlier ({"seq": .., "hash": .., "events": ..}, see ledger.digests):
+    the checkpoint it names must still be at its position with that hash and every later checkpoint
+    must link to it and recompute (a rewrite of the whole database, or a chain cut back to an earlier
+    head, fails here), and the ledger must hold at least the events it counted."""
     report = Report()
 
     def add(problem: str) -> None:
@@ -236,5 +249,7 @@ def verify(*, limit_problems: int = 50, digest: dict[str, Any] | None = None) ->
 
     _verify_cases(report, add)
     _verify_checkpoints(report, add, digest)
+    if digest is not None:
+        _verify_count(report, add, digest)
     report.ok = report.first_broken is None
     return report

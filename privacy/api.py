@@ -53,11 +53,11 @@ def export(request: HttpRequest, customer_id: int, query: Query[ExportQuery]) ->
 
 class CorrectIn(Schema):
     model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(None, max_length=200)
-    phone: str | None = Field(None, max_length=50)
-    email: str | None = Field(None, max_length=300)
-    address: str | None = Field(None, max_length=400)
-    id_number: str | None = Field(None, max_length=40)
+    name: CleanText | None = Field(None, max_length=200)
+    phone: CleanText | None = Field(None, max_length=50)
+    email: CleanText | None = Field(None, max_length=300)
+    address: CleanText | None = Field(None, max_length=400)
+    id_number: CleanText | None = Field(None, max_length=40)
     reason: CleanText = Field(max_length=actions.REASON_MAX)
 
 
@@ -93,7 +93,7 @@ def erase(request: HttpRequest, customer_id: int, payload: EraseIn) -> HttpRespo
 
 class LogQuery(Schema):
     model_config = ConfigDict(extra="forbid")
-    customer_id: int | None = Field(None, ge=1)
+    customer_id: int | None = Field(None, ge=1, le=2**63 - 1)  # a database id: past it, no row (and no overflow)
     limit: int = Field(100, ge=1, le=500)
 
 

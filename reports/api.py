@@ -21,7 +21,11 @@ from .inputs import parse_export
 router = Router(tags=["reports"], auth=[TokenAuth(), StaffSession()])
 
 
-@router.post("/reports/exports", summary="Export the filtered cases you may see (CSV, Excel, Parquet, CFPB)")
+@router.post(
+    "/reports/exports",
+    summary="Export the filtered cases you may see (CSV, Excel, Parquet, CFPB)",
+    openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}},
+)
 def export_cases(request: HttpRequest) -> Any:
     user = request.auth  # type: ignore[attr-defined]
     if not Principal.of(user).roles & CASE_ROLES:

@@ -1,142 +1,147 @@
-"""The figures a report states, from ORM aggregates over the period's complaints (indexed by
-received_at). The one module to switch when analytics' selectors (analytics.selectors.kpis /
-breakdown) land; nothing else in reports reads complaints for figures.
+"""The figures a report states, read from analytics (analytics.selectors over the rollups: CaseFact,
+DailyRollup and the narrow DailySlice tables), never from the complaints table: a month's report costs
+a few indexed queries over O(days × values) rows whatever the number of complaints.
 
-KPIs as DESIGN.md §8, over the cases received in the period:
+KPIs as DESIGN.md §8 and the dashboard (analytics.selectors), over the cases received in the period,
+merged duplicates left out:
 - ack_timeliness = acknowledged by ack_due_at / acknowledged;
-- resolution_timeliness = resolved without a resolution breach / resolved;
-- resolution_rate = closed with a remedy (accepted, executed, external decision) / closed, rejected and
-  withdrawn cases apart;
+- resolution_timeliness = resolved with resolved_at ≤ resolution_due_at / resolved;
+- resolution_rate = closed cases whose outcome is accepted or executed, or with a remedy paid / closed
+  cases (closed now, or archived after closing; rejected and withdrawn apart);
 - satisfaction_rate = survey answers with outcome ≥ 4 / answers;
-- reopen_rate = reopened (reopen_count > 0) / ever closed (closed now, rejected and withdrawn apart, or
-  reopened: a reopening clears closed_at, and only a closed case can be reopened);
-- handling_hours_mean = mean calendar hours from receipt to resolution (working hours: analytics).
+- reopen_rate = reopened (reopen_count > 0) / ever closed (closed now, or reopened since a closing);
+- escalated = cases that ever reached L1 or above;
+- handling_hours_mean = mean calendar hours from receipt to resolution.
+Where these differed from the earlier raw-complaint figures (resolution timeliness by the breach stamp,
+the resolution rate counting "external decision" and not remedies paid, escalations at the current
+level), the analytics definitions now apply, so that a report and the dashboard agree.
+
+Scope: the reader's analytics scope (analytics.filters.Filters.scoped: analysts and auditors see every
+case, managers their org units' subtrees, supervisors their departments' cases), narrowed to the
+report's org unit (subtree) and department.
 """
 
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet
-from django.db.models.functions import TruncDate
-from django.utils import timezone
-
 from accounts.models import Department, OrgUnit, User
-from complaints.choices import Outcome, Status
-from complaints.models import Complaint
+from analytics import selectors
+from analytics.filters import Filters
+from complaints.models import Category
 
-from .inputs import Period, local_midnight
-
-REMEDIED = (Outcome.ACCEPTED, Outcome.EXECUTED, Outcome.EXTERNAL_DECISION)
+from .inputs import Period
 
 
 @dataclass(frozen=True)
 class Scope:
-    """Whose cases: the user's visible ones (None: all, for tests and jobs run as the system), within
-    an organisation unit's subtree and/or a department."""
+    """Whose cases: the user's (None: all, for tests and jobs run as the system), within an
+    organisation unit's subtree and/or a department."""
 
     user: User | None = None
     org_unit: OrgUnit | None = None
     department: Department | None = None
 
 
-def cases(scope: Scope, start: date, end: date) -> QuerySet:
-    queryset = Complaint.objects.visible_to(scope.user) if scope.user is not None else Complaint.objects.all()
-    queryset = queryset.filter(received_at__gte=local_midnight(start), received_at__lt=local_midnight(end))
-    # A confirmed duplicate is counted in its survivor.
-    queryset = queryset.exclude(status=Status.MERGED).filter(merged_into__isnull=True)
-    if scope.org_unit is not None:
-        queryset = queryset.filter(org_unit__path__startswith=scope.org_unit.path)
-    if scope.department is not None:
-        queryset = queryset.filter(department=scope.department)
-    return queryset
+def filters_for(scope: Scope, start: date, end: date) -> Filters:
+    """The analytics filters of the received days [start, end) in the scope."""
+    filters = Filters(
+        date_from=start,
+        date_to=end - timedelta(days=1),
+        org_unit=scope.org_unit.pk if scope.org_unit is not None else None,
+        department=scope.department.code if scope.department is not None else "",
+    )
+    return filters.scoped(scope.user) if scope.user is not None else filters
 
 
 def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def kpis(queryset: QuerySet) -> dict[str, Any]:
-    closed = ~Q(closed_at=None) & ~Q(status__in=[Status.REJECTED, Status.WITHDRAWN])
-    row = queryset.aggregate(
-        received=Count("pk"),
-        acknowledged=Count("pk", filter=~Q(acknowledged_at=None)),
-        ack_in_time=Count(
-            "pk", filter=~Q(acknowledged_at=None) & (Q(ack_due_at=None) | Q(acknowledged_at__lte=F("ack_due_at")))
-        ),
-        resolved=Count("pk", filter=~Q(resolved_at=None)),
-        resolved_in_time=Count("pk", filter=~Q(resolved_at=None) & Q(resolution_breached_at=None)),
-        closed=Count("pk", filter=closed),
-        remedied=Count("pk", filter=closed & Q(outcome__in=REMEDIED)),
-        ever_closed=Count("pk", filter=closed | Q(reopen_count__gt=0)),
-        reopened=Count("pk", filter=Q(reopen_count__gt=0)),
-        escalated=Count("pk", filter=Q(escalation_level__gt=0)),
-    )
-    from feedback.models import SurveyAnswer
-
-    answers = SurveyAnswer.objects.filter(complaint__in=queryset.values("pk")).aggregate(
-        answers=Count("pk"), satisfied=Count("pk", filter=Q(outcome__gte=4))
-    )
-    # Mean handling time: summed in Python over the resolved cases' two timestamps (one indexed
-    # range, two columns); a portable duration average is not available on SQLite.
-    total = 0.0
-    for received, resolved in (
-        queryset.exclude(resolved_at=None).values_list("received_at", "resolved_at").iterator(chunk_size=5000)
-    ):
-        total += (resolved - received).total_seconds() / 3600
+def kpis(filters: Filters) -> dict[str, Any]:
+    row = selectors.totals(filters)
+    k = selectors.kpis_from_totals(row)
+    seconds = row.get("handling_calendar_seconds")
     return {
-        **row,
-        **answers,
-        "ack_timeliness": _rate(row["ack_in_time"], row["acknowledged"]),
-        "resolution_timeliness": _rate(row["resolved_in_time"], row["resolved"]),
-        "resolution_rate": _rate(row["remedied"], row["closed"]),
-        "reopen_rate": _rate(row["reopened"], row["ever_closed"]),
-        "satisfaction_rate": _rate(answers["satisfied"], answers["answers"]),
-        "handling_hours_mean": round(total / row["resolved"], 1) if row["resolved"] else None,
+        "received": k["received"],
+        "acknowledged": k["acknowledged"],
+        "ack_in_time": k["ack_in_sla"],
+        "resolved": k["resolved"],
+        "resolved_in_time": k["resolved_in_sla"],
+        "closed": k["closed"],
+        "remedied": k["closed_resolved"],
+        "ever_closed": k["ever_closed"],
+        "reopened": k["reopened"],
+        "escalated": k["escalations"],
+        "answers": k["answers"],
+        "satisfied": k["satisfied"],
+        "ack_timeliness": k["ack_timeliness"],
+        "resolution_timeliness": k["resolution_timeliness"],
+        "resolution_rate": k["resolution_rate"],
+        "reopen_rate": k["reopen_rate"],
+        "satisfaction_rate": k["satisfaction_rate"],
+        "handling_hours_mean": round(float(seconds) / k["resolved"] / 3600, 1) if k["resolved"] else None,
+        "compensation_paid": k["compensation_paid"],
     }
 
 
-def by_category(queryset: QuerySet) -> list[dict[str, Any]]:
-    rows = queryset.values("category__code", "category__name", "category__name_en").annotate(n=Count("pk"))
+def by_category(filters: Filters) -> list[dict[str, Any]]:
+    """Top-level categories (code "" for the uncategorised) by count, then code."""
+    rows = selectors.breakdown(filters, "category", limit=10_000)
+    names = {
+        c["pk"]: c
+        for c in Category.objects.filter(pk__in=[r["key"] for r in rows if r["key"]]).values(
+            "pk", "code", "name", "name_en"
+        )
+    }
+    result = []
+    for r in rows:
+        category = names.get(r["key"], {})
+        result.append(
+            {
+                "code": category.get("code", ""),
+                "name": category.get("name", ""),
+                "name_en": category.get("name_en", ""),
+                "n": r["received"],
+            }
+        )
+    return sorted(result, key=lambda r: (-r["n"], r["code"]))
+
+
+def _units(ids: list[int | None]) -> dict[int | None, tuple[str, str]]:
+    """(region, unit): the unit's parent's name and its own name; ("", "") for no unit."""
+    found = OrgUnit.objects.filter(pk__in=[i for i in ids if i is not None]).values_list("pk", "name", "parent__name")
+    names: dict[int | None, tuple[str, str]] = {pk: (parent or "", name or "") for pk, name, parent in found}
+    names[None] = ("", "")
+    return names
+
+
+def by_unit(filters: Filters) -> list[dict[str, Any]]:
+    rows = selectors.breakdown(filters, "org_unit", limit=10_000)
+    names = _units([r["key"] for r in rows])
     return sorted(
         (
-            {
-                "code": r["category__code"] or "",
-                "name": r["category__name"] or "",
-                "name_en": r["category__name_en"] or "",
-                "n": r["n"],
-            }
+            {"unit": names.get(r["key"], ("", ""))[1], "region": names.get(r["key"], ("", ""))[0], "n": r["received"]}
             for r in rows
         ),
-        key=lambda r: (-r["n"], r["code"]),
-    )
-
-
-def by_unit(queryset: QuerySet) -> list[dict[str, Any]]:
-    rows = queryset.values("org_unit__name", "org_unit__parent__name").annotate(n=Count("pk"))
-    return sorted(
-        ({"unit": r["org_unit__name"] or "", "region": r["org_unit__parent__name"] or "", "n": r["n"]} for r in rows),
         key=lambda r: (-r["n"], r["region"], r["unit"]),
     )
 
 
-def by_category_and_unit(queryset: QuerySet) -> dict[tuple[str, str, str], int]:
-    rows = queryset.values("category__code", "org_unit__parent__name", "org_unit__name").annotate(n=Count("pk"))
-    return {
-        (r["category__code"] or "", r["org_unit__parent__name"] or "", r["org_unit__name"] or ""): r["n"] for r in rows
-    }
+def by_category_and_unit(filters: Filters) -> dict[tuple[str, str, str], int]:
+    counts = selectors.cross_counts(filters, "category", "org_unit")
+    codes = dict(Category.objects.filter(pk__in={c for c, _u in counts if c}).values_list("pk", "code"))
+    names = _units([u for _c, u in counts])
+    result: dict[tuple[str, str, str], int] = {}
+    for (category, unit), n in counts.items():
+        region, unit_name = names.get(unit, ("", ""))
+        key = (codes.get(category, ""), region, unit_name)
+        result[key] = result.get(key, 0) + n  # two units of the same name and region count together
+    return result
 
 
-def by_day(queryset: QuerySet, start: date, end: date) -> list[tuple[date, int]]:
-    tz = timezone.get_default_timezone()
-    counts = dict(
-        queryset.annotate(day=TruncDate("received_at", tzinfo=tz))
-        .values("day")
-        .annotate(n=Count("pk"))
-        .values_list("day", "n")
-    )
-    days = (end - start).days
-    return [(start + timedelta(days=i), counts.get(start + timedelta(days=i), 0)) for i in range(days)]
+def by_day(filters: Filters) -> list[tuple[date, int]]:
+    return selectors.daily_counts(filters)
 
 
 def by_week(daily: list[tuple[date, int]]) -> list[tuple[date, int]]:
@@ -150,15 +155,15 @@ def by_week(daily: list[tuple[date, int]]) -> list[tuple[date, int]]:
 
 def report_figures(scope: Scope, period: Period) -> dict[str, Any]:
     """Everything a report needs for the period and the one before it."""
-    current = cases(scope, period.start, period.end)
+    current = filters_for(scope, period.start, period.end)
     previous_period = period.previous()
-    previous = cases(scope, previous_period.start, previous_period.end)
-    daily = by_day(current, period.start, period.end)
+    previous = filters_for(scope, previous_period.start, previous_period.end)
+    daily = by_day(current)
     return {
         "period": period,
         "previous_period": previous_period,
         "kpis": kpis(current),
-        "previous_kpis": {"received": previous.count()},
+        "previous_kpis": {"received": int(selectors.totals(previous)["received"] or 0)},
         "by_category": by_category(current),
         "previous_by_category": {r["code"]: r["n"] for r in by_category(previous)},
         "by_unit": by_unit(current),

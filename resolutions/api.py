@@ -12,6 +12,7 @@ from complaints.api import StaffSession, TokenAuth, _expected_version, _user
 from complaints.ledgering import Actor
 from complaints.models import Complaint
 from complaints.permissions import Principal, get_complaint_for_user
+from core.api_schema import documented
 from core.http import json_response
 from core.validation import CleanText
 
@@ -67,7 +68,11 @@ class RemedyIn(Schema):
     version: int | None = Field(None, ge=1)
 
 
-@router.post("/complaints/{tracking_no}/remedies", summary="Propose a remedy (goes up for approval above your limit)")
+@router.post(
+    "/complaints/{tracking_no}/remedies",
+    summary="Propose a remedy (goes up for approval above your limit)",
+    openapi_extra=documented(created="The remedy", ok=False),
+)
 def add_remedy(request: HttpRequest, tracking_no: str, payload: RemedyIn) -> HttpResponse:
     user = _user(request)
     complaint = get_complaint_for_user(user, tracking_no, write=True)
@@ -202,7 +207,11 @@ class OfferIn(Schema):
     version: int | None = Field(None, ge=1)
 
 
-@router.post("/complaints/{tracking_no}/offers", summary="Make an offer to the consumer (the case awaits the answer)")
+@router.post(
+    "/complaints/{tracking_no}/offers",
+    summary="Make an offer to the consumer (the case awaits the answer)",
+    openapi_extra=documented(created="The negotiation thread", ok=False),
+)
 def make_offer(request: HttpRequest, tracking_no: str, payload: OfferIn) -> HttpResponse:
     user = _user(request)
     complaint = get_complaint_for_user(user, tracking_no, write=True)
@@ -243,7 +252,9 @@ def withdraw_offer(request: HttpRequest, tracking_no: str, offer_id: int, payloa
 
 
 @router.post(
-    "/complaints/{tracking_no}/agreement", summary="Generate the settlement agreement of the accepted offer if missing"
+    "/complaints/{tracking_no}/agreement",
+    summary="Generate the settlement agreement of the accepted offer if missing",
+    openapi_extra=documented(created="The negotiation thread with the agreement", ok=False),
 )
 def settle(request: HttpRequest, tracking_no: str) -> HttpResponse:
     user = _user(request)

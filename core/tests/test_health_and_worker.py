@@ -67,6 +67,8 @@ def test_scheduler_round_runs_every_job_and_beats(db):
         "improvement_overdue_plans",  # issue 8 (improvement)
         "reports_send_due",  # issue 8 (reports)
         "rollups",  # issue 8 (analytics)
+        "risk_assess",  # issue 8 (risk)
+        "ledger_daily_digest",  # issue 9 (ledger)
     }
     assert WorkerHeartbeat.objects.filter(name="round").exists()
 

@@ -22,8 +22,9 @@ def make_case(cast: Any, body: Callable[..., dict[str, Any]]) -> Callable[..., C
             complaint = actions.accept(
                 complaint, actor=Actor.staff(cast.agent), priority="P2", note="已受理，三日内答复。"
             )
-            # Routing picked the first responsible person: they do the work.
-            staff = Actor.staff(complaint.owner or cast.agent)
+            # Routing picked the first responsible person: they do the work. Outside working days
+            # nobody is on shift and the case has no owner yet: the department's supervisor does it.
+            staff = Actor.staff(complaint.owner or cast.supervisor)
             complaint = actions.start_work(complaint, actor=staff)
             complaint = actions.add_note(complaint, actor=staff, text="已联系张三，确认漏电情况。")
             complaint = actions.propose_resolution(

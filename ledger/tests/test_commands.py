@@ -1,9 +1,11 @@
 """The operator's commands: verify_ledger, seal_ledger, ledger_digest."""
 
 import json
+from datetime import UTC, datetime
 from io import StringIO
 
 import pytest
+import time_machine
 from django.core.management import CommandError, call_command
 
 from complaints.models import Complaint
@@ -93,13 +95,30 @@ def test_seal_ledger_leaves_unsettled_events_unless_told(make_case):
     assert run("seal_ledger", "--settle", "0").strip() == "Nothing to seal."
 
 
-def test_ledger_digest_prints_the_checkpoint_head(make_case):
-    assert json.loads(run("ledger_digest")) == {"seq": 0, "hash": chain.GENESIS, "at": None}
+def test_ledger_digest_prints_the_checkpoint_head_the_event_count_and_the_time(make_case):
+    with time_machine.travel(datetime(2026, 11, 23, 9, 30, tzinfo=UTC), tick=False):
+        empty = json.loads(run("ledger_digest"))
+    assert empty == {
+        "seq": 0,
+        "hash": chain.GENESIS,
+        "at": None,
+        "last_event_id": None,
+        "events": 0,
+        "taken_at": "2026-11-23T09:30:00.000000+00:00",
+    }
     make_case(worked=False)
     run("seal_ledger", "--settle", "0")
     make_case(worked=False)
     run("seal_ledger", "--settle", "0")
+    make_case(worked=False)  # not sealed yet: counted all the same
     head = Checkpoint.objects.get(seq=2)
     digest = json.loads(run("ledger_digest"))
-    assert digest == chain.digest()
-    assert (digest["seq"], digest["hash"]) == (2, head.hash)
+    assert {key: digest[key] for key in ("seq", "hash", "at", "last_event_id")} == chain.digest()
+    assert (digest["seq"], digest["hash"], digest["events"]) == (2, head.hash, 3)
+
+
+def test_ledger_digest_seal_first_covers_every_committed_event(make_case):
+    make_case(worked=False)
+    digest = json.loads(run("ledger_digest", "--seal"))
+    assert (digest["seq"], digest["events"]) == (1, 1)
+    assert digest["hash"] == Checkpoint.objects.get().hash

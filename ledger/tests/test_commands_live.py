@@ -13,6 +13,7 @@ import pytest
 from django.core.management import execute_from_command_line
 
 from complaints.models import Complaint
+from ledger.models import Checkpoint, SealedHead
 
 from .helpers import WORKED_EVENTS
 
@@ -49,7 +50,7 @@ def complaintdesk(*args: str) -> int:
     return 0
 
 
-def test_operator_seals_verifies_and_sees_tampering(make_case, capsys):
+def test_operator_seals_verifies_and_sees_tampering(make_case, capsys, tmp_path):
     complaint = make_case()
     # Another complainant: the same person's same text would be linked as a possible duplicate.
     make_case(worked=False, complainant_phone="13900139000", complainant_email="")
@@ -57,9 +58,20 @@ def test_operator_seals_verifies_and_sees_tampering(make_case, capsys):
     assert complaintdesk("verify_ledger", "--json") == 0
     report = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert report["ok"] and report["events"] == WORKED_EVENTS + 1 and report["checkpoints"] == 1
+    assert complaintdesk("ledger_digest", "--out", str(tmp_path)) == 0
+    [digest] = tmp_path.glob("ledger-digest-*.json")
+    assert complaintdesk("verify_ledger", "--against", str(digest)) == 0
+    assert "It extends the digest of checkpoint 1" in capsys.readouterr().out
 
     Complaint.objects.filter(pk=complaint.pk).update(priority="P1")
     assert complaintdesk("verify_ledger") == 1
     captured = capsys.readouterr()
     assert f"First broken: {complaint.tracking_no} event 2 field priority:" in captured.out
     assert "the ledger does not verify" in captured.err
+    # A chain cut back to before the digest: the digest kept outside tells.
+    Complaint.objects.filter(pk=complaint.pk).update(priority="P2")
+    Checkpoint.objects.all().delete()
+    SealedHead.objects.all().delete()
+    assert complaintdesk("verify_ledger") == 0
+    assert complaintdesk("verify_ledger", "--against", str(digest)) == 1
+    assert "First broken: checkpoint 1: named by the exported digest but missing" in capsys.readouterr().out

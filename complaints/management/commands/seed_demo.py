@@ -109,6 +109,7 @@ DEMO_SEEDS = (
     # --- issue 8 apps (each app edits only its own line) ---
     "analytics.demo",
     "improvement.demo",
+    "risk.demo",
     # --- end issue 8 apps ---
 )
 
