@@ -115,19 +115,9 @@ class CaseFact(models.Model):
         ]
 
 
-class DailyRollup(models.Model):
-    date = models.DateField()  # the received date (org time zone) of the cases counted
-    category = models.ForeignKey(
-        "complaints.Category", null=True, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
-    )
-    product = models.CharField(max_length=200, blank=True)
-    org_unit = models.ForeignKey(
-        "accounts.OrgUnit", null=True, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
-    )
-    region = models.CharField(max_length=6, blank=True)
-    channel = models.CharField(max_length=30)
-    priority = models.CharField(max_length=2)
-    outcome = models.CharField(max_length=20, blank=True)
+class RollupSums(models.Model):
+    """The counts and sums every rollup table holds for its group (DESIGN.md §8's KPIs come from them)."""
+
     received = models.IntegerField(default=0)
     acknowledged = models.IntegerField(default=0)
     ack_in_sla = models.IntegerField(default=0)
@@ -144,6 +134,24 @@ class DailyRollup(models.Model):
     handling_working_seconds = models.FloatField(default=0)
     handling_calendar_seconds = models.FloatField(default=0)
     compensation_paid = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0"))  # CNY only
+
+    class Meta:
+        abstract = True
+
+
+class DailyRollup(RollupSums):
+    date = models.DateField()  # the received date (org time zone) of the cases counted
+    category = models.ForeignKey(
+        "complaints.Category", null=True, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    product = models.CharField(max_length=200, blank=True)
+    org_unit = models.ForeignKey(
+        "accounts.OrgUnit", null=True, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    region = models.CharField(max_length=6, blank=True)
+    channel = models.CharField(max_length=30)
+    priority = models.CharField(max_length=2)
+    outcome = models.CharField(max_length=20, blank=True)
 
     class Meta:
         indexes = [
@@ -171,7 +179,7 @@ class DailyRollup(models.Model):
         ]
 
 
-class DailySlice(models.Model):
+class DailySlice(RollupSums):
     """Counts and sums of the complaints received on one date, per value of at most two dimensions
     (dim_a before dim_b in analytics.rollups.DIMENSIONS order; "" for an unused one): the narrow
     rollups. Which ones are kept is analytics.rollups.SLICES; the selectors pick the slice that holds
@@ -183,22 +191,6 @@ class DailySlice(models.Model):
     key_a = models.CharField(max_length=200, blank=True)
     dim_b = models.CharField(max_length=12, blank=True)
     key_b = models.CharField(max_length=200, blank=True)
-    received = models.IntegerField(default=0)
-    acknowledged = models.IntegerField(default=0)
-    ack_in_sla = models.IntegerField(default=0)
-    resolved = models.IntegerField(default=0)
-    resolved_in_sla = models.IntegerField(default=0)
-    closed = models.IntegerField(default=0)
-    ever_closed = models.IntegerField(default=0)
-    closed_resolved = models.IntegerField(default=0)
-    closed_with_remedy = models.IntegerField(default=0)
-    reopened = models.IntegerField(default=0)
-    escalations = models.IntegerField(default=0)
-    answers = models.IntegerField(default=0)
-    satisfied = models.IntegerField(default=0)
-    handling_working_seconds = models.FloatField(default=0)
-    handling_calendar_seconds = models.FloatField(default=0)
-    compensation_paid = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0"))  # CNY only
 
     class Meta:
         indexes = [
