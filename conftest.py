@@ -2,6 +2,7 @@
 
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -206,7 +207,8 @@ class Api:
         self.client = Client(HTTP_ACCEPT_LANGUAGE=language)
         self.headers: dict[str, str] = {}
         if user is not None:
-            _, raw = ApiToken.issue(user, "tests")
+            # Far in the future: tests travel in time past retention periods (tokens expire by default).
+            _, raw = ApiToken.issue(user, "tests", expires_at=datetime(2200, 1, 1, tzinfo=UTC))
             self.headers["Authorization"] = f"Bearer {raw}"
 
     def get(self, path: str, headers: dict[str, str] | None = None, **params: Any):  # type: ignore[no-untyped-def]

@@ -3,8 +3,9 @@
 import hashlib
 import secrets
 from collections.abc import Iterable
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
@@ -149,8 +150,12 @@ class ApiToken(models.Model):
     def issue(
         cls, user: User, name: str, scopes: Iterable[str] = ALL_SCOPES, expires_at: datetime | None = None
     ) -> tuple["ApiToken", str]:
-        """A new token (no expiry unless given). People get theirs through accounts.actions.issue_api_token
-        (the security page, `create_api_token`), which checks the input and always sets an expiry."""
+        """A new token, expiring at `expires_at` or else after COMPLAINTDESK_API_TOKEN_DAYS: a token never
+        lives for ever. People get theirs through accounts.actions.issue_api_token (the security page,
+        `create_api_token`), which checks the input and chooses the expiry."""
+        if expires_at is None:
+            days = int(settings.COMPLAINTDESK_API_TOKEN_DAYS) or int(settings.COMPLAINTDESK_API_TOKEN_MAX_DAYS)
+            expires_at = timezone.now() + timedelta(days=days)
         raw = "cd_" + secrets.token_urlsafe(32)
         token = cls.objects.create(
             user=user,

@@ -36,7 +36,8 @@ SCENARIOS = {
 INSERT = """
 INSERT INTO complaints_complaint (
   tracking_no, access_code_hash, channel, received_at, language, is_demo, version, status, anonymous,
-  complainant_name, complainant_phone, complainant_email, complainant_address, preferred_contact,
+  complainant_name, complainant_phone, complainant_email, complainant_address, complainant_phone_hash,
+  preferred_contact,
   product_name, product_sku, product_model, product_batch, order_no, staff_involved, title, description,
   country, province_code, city_code, district_code, us_state, postal_code, remedies_requested, severity,
   priority, nature, complainant_type, risk_flags, risk_legal_media_safety, escalation_level, reject_reason,
@@ -48,7 +49,7 @@ INSERT INTO complaints_complaint (
 SELECT
   'TS20260101-' || lpad(g::text, 7, '0'), 'sha256$0$0', 'web', now() - (g %% 90) * interval '1 day', 'zh-hans',
   true, 2, (ARRAY['accepted','in_progress','awaiting_consumer','resolution_proposed','in_progress'])[1 + g %% 5],
-  false, '投诉人' || g, '+8613800000000', '', '', 'phone', '电热水壶', 'KT-' || (g %% 50), '', '', '', '', '',
+  false, '投诉人' || g, %(phone)s, '', '', %(phone_hash)s, 'phone', '电热水壶', 'KT-' || (g %% 50), '', '', '', '', '',
   CASE WHEN g %% 10 = 0 THEN '申请退款多次未处理，客服态度差' ELSE '商品质量问题，使用三天后出现故障' END,
   'CN', '440000', '440300', '440305', '', '', '["refund"]', 'general', 'P' || (1 + g %% 4), '', '', '[]', false,
   0, '', false, '', '', '', '', '', '[]', '', '', '', '', 0,
@@ -77,6 +78,8 @@ s = SessionStore()
 s[SESSION_KEY] = str(sup.pk); s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
 s[HASH_SESSION_KEY] = sup.get_session_auth_hash(); s.create()
 ids = {"session": s.session_key, "department": service.pk, "owner": agent.pk, "key": str(new_subject_key().pk)}
+from core.fieldcrypt import encrypt, lookup_hash  # personal data at rest: sealed, with its look-up hash
+ids.update(phone=encrypt("+8613800000000"), phone_hash=lookup_hash("phone", "+8613800000000"))
 print(json.dumps(ids))
 """
 

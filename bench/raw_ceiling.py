@@ -16,6 +16,7 @@ Prints one JSON object on stdout.
 import argparse
 import base64
 import hashlib
+import hmac
 import json
 import multiprocessing as mp
 import os
@@ -29,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from psycopg.types.json import Jsonb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -46,17 +48,19 @@ INSERT INTO complaints_complaint (
   risk_flags, risk_legal_media_safety, escalation_level, reject_reason, appealed, appeal_reason,
   ack_due_at, ack_warn_at, proposal_text, refusal_reason, outcome, outcome_note, open_routes,
   external_route, external_reference, withdrawn_reason, reply_text, reopen_count, search_text,
-  category_id, customer_id, department_id, subject_key_id, sla_paused_seconds
+  category_id, customer_id, department_id, subject_key_id, sla_paused_seconds,
+  complainant_phone_hash, complainant_email_hash
 ) VALUES (
   %(tracking_no)s, %(access_code_hash)s, 'web', %(received_at)s, 'zh-hans', false, 1, 'new',
-  false, %(name)s, %(phone)s, %(email)s, '',
+  false, %(name)s, %(phone_sealed)s, %(email_sealed)s, '',
   'phone', '', '', '', '', '',
   '', '', %(description)s, 'CN', '440000', '440300', '440305', '',
   '', %(remedies)s, 199.00, 'general', 'P3', '', '',
   %(empty_list)s, false, 1, '', false, '',
   %(ack_due_at)s, %(ack_warn_at)s, '', '', '', '', %(empty_list)s,
   '', '', '', '', 0, %(search_text)s,
-  %(category_id)s, %(customer_id)s, %(department_id)s, %(subject_key_id)s, 0
+  %(category_id)s, %(customer_id)s, %(department_id)s, %(subject_key_id)s, 0,
+  %(phone_hash)s, %(email_hash)s
 ) RETURNING id
 """
 
@@ -73,10 +77,10 @@ TRACKING_SQL = (
 )
 SUBJECT_KEY_SQL = "INSERT INTO ledger_subjectkey (id, key, created_at) VALUES (%s, %s, %s)"
 CUSTOMER_SQL = (
-    "INSERT INTO customers_customer (name, phone, email, customer_no, address, created_at, subject_key_id) "
-    "VALUES (%s, %s, %s, '', '', %s, %s) RETURNING id"
+    "INSERT INTO customers_customer (name, phone, email, customer_no, address, created_at, subject_key_id, "
+    "phone_hash, email_hash) VALUES (%s, %s, %s, '', '', %s, %s, %s, %s) RETURNING id"
 )
-CUSTOMER_MATCH_SQL = "SELECT id FROM customers_customer WHERE phone = %s OR email = %s ORDER BY id LIMIT 1"
+CUSTOMER_MATCH_SQL = "SELECT id FROM customers_customer WHERE phone_hash = %s OR email_hash = %s ORDER BY id LIMIT 1"
 TASK_SQL = """
 INSERT INTO django_tasks_database_dbtaskresult (id, status, args_kwargs, priority, task_path, queue_name,
   backend_name, run_after, enqueued_at, exception_class_path, traceback, worker_ids)
@@ -90,6 +94,24 @@ PERSONAL = ("complainant_name", "complainant_phone", "complainant_email", "descr
 def _enc(value: str, key_id: str) -> dict[str, str]:
     # AES-GCM output size: 12-byte nonce + plaintext + 16-byte tag
     return {"enc": base64.b64encode(os.urandom(28 + len(value.encode()))).decode(), "k": key_id}
+
+
+# Phone and e-mail are stored encrypted with keyed hashes beside them (core.fieldcrypt): the same
+# work here, AES-256-GCM and HMAC-SHA256, under keys of this run (no Django to read the real ones).
+_DATA_KEY, _LOOKUP_KEY = os.urandom(32), os.urandom(32)
+
+
+def contact(row: dict) -> dict[str, str]:
+    """The stored forms of the row's phone and e-mail: ciphertext and look-up hashes."""
+    cipher = AESGCM(_DATA_KEY)
+    found = {}
+    for kind in ("phone", "email"):
+        nonce = os.urandom(12)
+        sealed = cipher.encrypt(nonce, row[kind].encode(), b"complaintdesk.personal-data.v1")
+        found[f"{kind}_sealed"] = "enc1:00000000:" + base64.b64encode(nonce + sealed).decode()
+        digest = hmac.new(_LOOKUP_KEY, f"{kind}:{row[kind]}".encode(), hashlib.sha256).hexdigest()
+        found[f"{kind}_hash"] = digest[:32] if row[kind] else ""
+    return found
 
 
 def _search_text(text: str) -> str:
@@ -210,13 +232,25 @@ def _client(
             else:
                 row["tracking_no"] = f"TR{received:%Y%m%d}-{ids['run_tag']}{proc:02d}{n:07d}"
             row["search_text"] = _search_text(body["description"]) + " " + row["tracking_no"].lower()
+            row.update(contact(row))
             with conn.cursor() as cur:
                 if rows == "full":
-                    cur.execute(CUSTOMER_MATCH_SQL, [row["phone"], row["email"]])
+                    cur.execute(CUSTOMER_MATCH_SQL, [row["phone_hash"], row["email_hash"]])
                     cur.fetchone()
                     key_id = uuid.uuid4()
                     cur.execute(SUBJECT_KEY_SQL, [key_id, os.urandom(32), received])
-                    cur.execute(CUSTOMER_SQL, [row["name"], row["phone"], row["email"], received, key_id])
+                    cur.execute(
+                        CUSTOMER_SQL,
+                        [
+                            row["name"],
+                            row["phone_sealed"],
+                            row["email_sealed"],
+                            received,
+                            key_id,
+                            row["phone_hash"],
+                            row["email_hash"],
+                        ],
+                    )
                     row["customer_id"] = cur.fetchone()[0]
                     row["subject_key_id"] = key_id
                 cur.execute(COMPLAINT_SQL, row)

@@ -398,8 +398,7 @@ def pgbench_ceiling(clients: int, duration: float) -> dict | None:
         "access_code_hash": lit(row["access_code_hash"]),
         "received_at": "now()",
         "name": lit(row["name"]),
-        "phone": lit(row["phone"]),
-        "email": lit(row["email"]),
+        **{name: lit(value) for name, value in raw_ceiling.contact(row).items()},  # sealed, with hashes
         "description": lit(body["description"]) + " || :n",
         "remedies": "'[\"refund\"]'",
         "empty_list": "'[]'",

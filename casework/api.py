@@ -21,6 +21,7 @@ from core.http import json_response
 from core.validation import BoundedDatetime, CleanText
 from evidence.choices import Via
 from evidence.models import Evidence
+from privacy.audit import record_case_read
 
 from . import actions
 from .choices import ContactChannel, Direction, Party, Purpose, ThirdPartyKind
@@ -55,6 +56,7 @@ def list_contacts(request: HttpRequest, tracking_no: str) -> list[dict[str, Any]
     user = _user(request)
     complaint = get_complaint_for_user(user, tracking_no)
     masked = Principal.of(user).masked_for(complaint)
+    record_case_read(user, complaint, "contacts")  # issue 9: a read of personal data is a ledger event
     return [describe_contact(k, masked=masked) for k in contacts_of(complaint)]
 
 
@@ -110,6 +112,7 @@ def list_replies(request: HttpRequest, tracking_no: str) -> list[dict[str, Any]]
     user = _user(request)
     complaint = get_complaint_for_user(user, tracking_no)
     masked = Principal.of(user).masked_for(complaint)
+    record_case_read(user, complaint, "replies")  # issue 9: a read of personal data is a ledger event
     return [describe_reply(r, masked=masked) for r in replies_of(complaint)]
 
 

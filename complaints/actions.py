@@ -19,6 +19,7 @@ from django.views.decorators.debug import sensitive_variables
 from accounts.choices import Role
 from accounts.models import Department, Membership, Notification, User
 from core.errors import TransitionNotAllowed, ValidationError, VersionConflict
+from core.outbox import enqueue_durably
 from customers.actions import match_or_create_customer
 from ledger.crypto import new_subject_key, usable
 
@@ -178,15 +179,18 @@ def enqueue_after_commit(task: Any, *args: Any) -> None:
     is written in the case's own transaction (the worker sees it only after commit, it is durable with
     it, and it saves a commit); other backends enqueue after commit. Tasks carry ids only.
 
-    With the Redis backend the write has committed by the time the task is enqueued: if Redis is down
-    the error is logged (robust) rather than answered as a 500 for a write that is already done,
-    which a client would retry into a duplicate. The immediate backend (tests) stays strict, so a
+    With the Redis backend the write has committed by the time the task is enqueued, and Redis may be
+    down just then: the task goes through the outbox (core.outbox), a row in the same transaction that
+    the scheduler hands over later if Redis refused it, rather than a 500 for a write that is already
+    done (a client would retry it into a duplicate). The immediate backend (tests) stays strict, so a
     failing task still fails its test."""
     backend = settings.TASKS["default"]["BACKEND"]
     if "DatabaseBackend" in backend:
         task.enqueue(*args)
+    elif "ImmediateBackend" in backend:
+        transaction.on_commit(lambda: task.enqueue(*args))
     else:
-        transaction.on_commit(lambda: task.enqueue(*args), robust="ImmediateBackend" not in backend)
+        enqueue_durably(task, *args)
 
 
 def _required(value: str | None, field: str, minimum: int = 2) -> str:

@@ -195,7 +195,11 @@ def complaint_detail(request: HttpRequest, tracking_no: str) -> HttpResponse:
 @router.get("/complaints/{tracking_no}/timeline", summary="The case's ledger events")
 def complaint_timeline(request: HttpRequest, tracking_no: str) -> list[dict[str, Any]]:
     user = _user(request)
-    return staff_timeline(get_complaint_for_user(user, tracking_no), user)
+    complaint = get_complaint_for_user(user, tracking_no)
+    from privacy.audit import record_case_read  # issue 9: a read of personal data is a ledger event
+
+    record_case_read(user, complaint, "timeline")
+    return staff_timeline(complaint, user)
 
 
 # --- lifecycle actions -----------------------------------------------------------------------

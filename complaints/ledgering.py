@@ -15,6 +15,9 @@ from .models import Complaint
 # The access-code verifier stays out too: the ledger is append-only and copied elsewhere, and a copy
 # of a fast hash of a 60-bit code is an offline guessing target.
 _NOT_LEDGERED = {"id", "search_text", "version", "risk_legal_media_safety", "access_code_hash"}
+# The look-up hashes of phone and e-mail are derived too, and keyed: they change when the look-up key
+# is rotated (core.fieldcrypt), which must not change what the chain says about a case.
+_NOT_LEDGERED |= {"complainant_phone_hash", "complainant_email_hash"}
 LEDGERED_FIELDS: list[models.Field] = [f for f in Complaint._meta.concrete_fields if f.name not in _NOT_LEDGERED]
 LEDGERED_NAMES = [f.attname for f in LEDGERED_FIELDS]
 _BY_ATTNAME = {f.attname: f for f in LEDGERED_FIELDS}

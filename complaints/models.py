@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.fieldcrypt import EncryptedTextField, LookupHashesMixin, LookupHashesQuerySet, LookupHashField
+
 from .choices import (
     Channel,
     ComplainantType,
@@ -43,7 +45,7 @@ class Category(models.Model):
         return self.name
 
 
-class ComplaintQuerySet(models.QuerySet):
+class ComplaintQuerySet(LookupHashesQuerySet):
     def visible_to(self, user):  # type: ignore[no-untyped-def]
         """The only way views and the API list or fetch cases (complaints.permissions)."""
         from .permissions import visible_to
@@ -51,7 +53,7 @@ class ComplaintQuerySet(models.QuerySet):
         return visible_to(self, user)
 
 
-class Complaint(models.Model):
+class Complaint(LookupHashesMixin, models.Model):
     objects = ComplaintQuerySet.as_manager()
 
     # --- identity
@@ -74,9 +76,13 @@ class Complaint(models.Model):
     subject_key = models.ForeignKey("ledger.SubjectKey", on_delete=models.PROTECT, related_name="+")
     anonymous = models.BooleanField(_("匿名"), default=False)
     complainant_name = models.CharField(_("投诉人姓名"), max_length=100, blank=True)
-    complainant_phone = models.CharField(_("电话"), max_length=20, blank=True)
-    complainant_email = models.CharField(_("电子邮箱"), max_length=254, blank=True)
-    complainant_address = models.CharField(_("地址"), max_length=300, blank=True)
+    # Encrypted at rest (core.fieldcrypt); the case search matches a phone number or an e-mail
+    # address exactly through the keyed hashes of their normalised values.
+    complainant_phone = EncryptedTextField(_("电话"), max_length=20, blank=True)
+    complainant_email = EncryptedTextField(_("电子邮箱"), max_length=254, blank=True)
+    complainant_address = EncryptedTextField(_("地址"), max_length=300, blank=True)
+    complainant_phone_hash = LookupHashField(source="complainant_phone", kind="phone", db_index=True)
+    complainant_email_hash = LookupHashField(source="complainant_email", kind="email", db_index=True)
     preferred_contact = models.CharField(
         _("首选联系方式"), max_length=10, choices=PreferredContact.choices, default=PreferredContact.PHONE
     )
@@ -191,6 +197,30 @@ class Complaint(models.Model):
             models.Index(fields=["status", "ack_due_at"]),
             models.Index(fields=["status", "resolution_warn_at"]),
             models.Index(fields=["status", "closed_at"]),
+            # --- issue 8: the case list at scale (docs/performance.md) ---
+            # Priority + channel + category, the list's common filters, in the order of the default
+            # sorting (deadline): the bounded count reads the index alone, the page walks it in order.
+            models.Index(
+                fields=["priority", "channel", "category", "resolution_due_at"], name="complaint_list_filters_due"
+            ),
+            # The default list (open cases, nearest deadline first) over the open cases only: the
+            # values of choices.OPEN_STATES (a test holds them equal).
+            models.Index(
+                fields=["resolution_due_at", "ack_due_at"],
+                condition=models.Q(
+                    status__in=[
+                        "accepted",
+                        "awaiting_consumer",
+                        "external",
+                        "in_progress",
+                        "new",
+                        "reopened",
+                        "resolution_proposed",
+                    ]
+                ),
+                name="complaint_open_by_due",
+            ),
+            # --- end issue 8 ---
         ]
         constraints = [
             models.UniqueConstraint(

@@ -2,7 +2,9 @@
 
 import base64
 import functools  # issue 6 (privacy): the region names, read once
+import math
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -339,20 +341,37 @@ def decode_cursor(cursor: str) -> int | None:
         return None
 
 
+def _ids(model: Any, field: str, values: list[str]) -> list[int]:
+    """The ids of the rows named by codes or usernames: one small query, so that the list filters on
+    the complaint's own indexed column instead of joining the other table (issue 8)."""
+    return list(model._default_manager.filter(**{f"{field}__in": values}).values_list("pk", flat=True))
+
+
 def filtered(queryset: QuerySet, filters: dict[str, Any]) -> QuerySet:
     """Apply list filters (already validated)."""
+    from accounts.models import Department
+
+    from .models import Category
+
     mapping = {
         "state": "status__in",
         "priority": "priority__in",
-        "category": "category__code__in",
-        "department": "department__code__in",
-        "owner": "owner__username__in",
         "channel": "channel__in",
     }
     for key, lookup in mapping.items():
         values = filters.get(key)
         if values:
             queryset = queryset.filter(**{lookup: values})
+    # A code that names nothing matches nothing, as the join did.
+    by_code = {
+        "category": ("category_id__in", Category, "code"),
+        "department": ("department_id__in", Department, "code"),
+        "owner": ("owner_id__in", User, "username"),
+    }
+    for key, (lookup, model, field) in by_code.items():
+        values = filters.get(key)
+        if values:
+            queryset = queryset.filter(**{lookup: _ids(model, field, values)})
     if filters.get("received_from"):
         queryset = queryset.filter(received_at__gte=filters["received_from"])
     if filters.get("received_to"):
@@ -360,5 +379,90 @@ def filtered(queryset: QuerySet, filters: dict[str, Any]) -> QuerySet:
     if filters.get("sla"):
         queryset = queryset.filter(sla.state_filter(filters["sla"]))
     if filters.get("q"):
-        queryset = search.filter_text(queryset, filters["q"])
+        # issue 9 (personal data at rest): a whole phone number or e-mail address also finds the
+        # complainant's cases, exactly, through the keyed hashes (the columns hold ciphertext).
+        from core.fieldcrypt import contact_query
+
+        contact = contact_query(filters["q"], {"phone": "complainant_phone_hash", "email": "complainant_email_hash"})
+        text = search.filter_text(queryset, filters["q"])
+        queryset = text if contact is None else text | queryset.filter(contact)
     return queryset
+
+
+# --- the staff list's pager (issue 8) --------------------------------------------------------
+# Counting every case a broad filter or a common search word matches costs a read of all of them
+# (over two million cases, a second or more: docs/performance.md). The list counts at most `cap` + 1
+# of them: the exact number up to the cap, "more than <cap>" beyond it.
+
+DEFAULT_COUNT_CAP = 10_000
+_MAX_PAGE = 1_000_000  # keeps the OFFSET a valid integer whatever the address says
+
+
+def count_cap() -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, "COMPLAINTDESK_LIST_COUNT_CAP", DEFAULT_COUNT_CAP))
+
+
+def bounded_count(queryset: QuerySet, cap: int) -> int:
+    """The number of rows, read no further than cap + 1: `SELECT count(*) FROM (SELECT … LIMIT cap+1)`."""
+    return queryset.order_by().values("pk")[: cap + 1].count()
+
+
+@dataclass
+class ListPage:
+    """One page of a case list, with the attributes of Django's Page that the templates use."""
+
+    object_list: list[Any]
+    number: int
+    per_page: int
+    count: int  # the list's length when `exact`; otherwise cap + 1 (it holds more than the cap)
+    exact: bool
+    cap: int
+    has_next: bool
+
+    @property
+    def capped(self) -> bool:
+        return not self.exact
+
+    @property
+    def num_pages(self) -> int | None:
+        """None when the list holds more than the cap (its length is not known)."""
+        return max(1, math.ceil(self.count / self.per_page)) if self.exact else None
+
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    def has_other_pages(self) -> bool:
+        return self.has_previous() or self.has_next
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    def start_index(self) -> int:
+        return (self.number - 1) * self.per_page + 1 if self.object_list else 0
+
+
+def page_of(queryset: QuerySet, number: Any, per_page: int, cap: int | None = None) -> ListPage:
+    """The page `number` (1 when it is not a positive number; the last page when it is past the end),
+    read with one query, and the list's bounded count with a second one only when the page does not
+    end the list (a page that ends it tells the exact length)."""
+    cap = count_cap() if cap is None else cap
+    try:
+        wanted = min(max(int(number), 1), _MAX_PAGE)
+    except (TypeError, ValueError):
+        wanted = 1
+    rows = list(queryset[(wanted - 1) * per_page : wanted * per_page + 1])
+    if len(rows) > per_page:
+        count = bounded_count(queryset, cap)
+        return ListPage(rows[:per_page], wanted, per_page, count, count <= cap, cap, has_next=True)
+    if rows or wanted == 1:
+        return ListPage(rows, wanted, per_page, (wanted - 1) * per_page + len(rows), True, cap, has_next=False)
+    # Past the end: the last page, if the list is short enough to know where it ends.
+    count = bounded_count(queryset, cap)
+    last = max(1, math.ceil(min(count, cap) / per_page))
+    rows = list(queryset[(last - 1) * per_page : last * per_page + 1])
+    return ListPage(rows[:per_page], last, per_page, count, count <= cap, cap, has_next=len(rows) > per_page)

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.observability.RequestObservability",  # issue 9 (operations): request id, access log, metrics
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.SecurityHeaders",
     "core.middleware.RequestSizeLimit",
@@ -221,13 +222,35 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "core.reporting.ReporterFilter"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
+# Logs (issue 9, operations): one JSON object per line on stderr (LOG_FORMAT=json, the default), with the
+# request id of the request being served (core.observability); LOG_FORMAT=text for a terminal.
+LOG_FORMAT = env("LOG_FORMAT", "json").lower()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "core.observability.RequestIdFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "json_ensure_ascii": False,
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "text" if LOG_FORMAT == "text" else "json",
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
     "loggers": {"complaintdesk": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO"), "propagate": False}},
 }
+# Prometheus (/metrics): with a token, readable by whoever sends it as a bearer token; without, from
+# loopback only.
+COMPLAINTDESK_METRICS_TOKEN = env("COMPLAINTDESK_METRICS_TOKEN")
 
 # --- ComplaintDesk ---------------------------------------------------------------------------
 # Public rate limits: "off" lifts them (load tests only).
@@ -358,6 +381,13 @@ COMPLAINTDESK_CUSTOMER_IMPORT_MAX_BYTES = int(env("COMPLAINTDESK_CUSTOMER_IMPORT
 # (PIPL art. 19, 47: kept no longer than needed, unless a law sets a retention period). Default 3 years.
 COMPLAINTDESK_PERSONAL_DATA_RETENTION_DAYS = int(env("COMPLAINTDESK_PERSONAL_DATA_RETENTION_DAYS", str(3 * 365)))
 # --- end privacy ---
+# --- issue 9: retention (docs/privacy.md, "Retention") ---
+# The daily job privacy_retention anonymises what has outlived the retention period above; off unless
+# set (run `complaintdesk retention --dry-run` first). Each round anonymises at most this many cases or
+# customers; a backlog is worked off over the following rounds.
+COMPLAINTDESK_RETENTION_AUTORUN = env_bool("COMPLAINTDESK_RETENTION_AUTORUN", False)
+COMPLAINTDESK_RETENTION_BATCH = int(env("COMPLAINTDESK_RETENTION_BATCH", "500"))
+# --- end retention ---
 # --- analytics (issue 8; docs/analytics.md) ---
 # The longest period the dashboard and the analytics API accept (days; unbounded ranges are refused).
 COMPLAINTDESK_ANALYTICS_MAX_RANGE_DAYS = int(env("COMPLAINTDESK_ANALYTICS_MAX_RANGE_DAYS", str(3 * 366)))
@@ -451,6 +481,9 @@ if env_bool("SECURE_COOKIES"):
 # API tokens: the lifetime offered when issuing one (days; 0: the longest), and the longest allowed.
 COMPLAINTDESK_API_TOKEN_DAYS = int(env("COMPLAINTDESK_API_TOKEN_DAYS", "365"))
 COMPLAINTDESK_API_TOKEN_MAX_DAYS = int(env("COMPLAINTDESK_API_TOKEN_MAX_DAYS", "730"))
+# Security events (sign-ins, failures, tokens) hold addresses: kept this many days, then purged daily
+# (accounts.jobs.purge_security_events).
+COMPLAINTDESK_SECURITY_EVENT_DAYS = int(env("COMPLAINTDESK_SECURITY_EVENT_DAYS", "365"))
 # Single sign-on, OpenID Connect (mozilla-django-oidc): COMPLAINTDESK_OIDC=on and the provider's
 # endpoints; staff are matched by the username claim; unknown people are refused unless
 # COMPLAINTDESK_OIDC_CREATE_USERS (they then start without a role).
@@ -555,3 +588,12 @@ def evidence_s3_options() -> dict[str, object]:
 if STORAGES["evidence"]["BACKEND"] == _S3_STORAGE:
     STORAGES["evidence"]["OPTIONS"] = evidence_s3_options()
 # --- end scale-out ---
+# --- issue 9: personal data at rest (docs/privacy.md) ---
+# Phone, e-mail, address and ID number are stored encrypted (core.fieldcrypt). Comma-separated 32-byte
+# keys in URL-safe base64 (`complaintdesk rotate_data_keys --new-key` makes one): the first encrypts,
+# all decrypt. The look-up key keys the hashes exact matches use; the old one is still searched while
+# `rotate_data_keys --lookup` recomputes them. Unset: derived from SECRET_KEY (local use only).
+COMPLAINTDESK_DATA_KEYS = env_list("COMPLAINTDESK_DATA_KEYS")
+COMPLAINTDESK_LOOKUP_KEY = env("COMPLAINTDESK_LOOKUP_KEY")
+COMPLAINTDESK_LOOKUP_KEY_OLD = env("COMPLAINTDESK_LOOKUP_KEY_OLD")
+# --- end personal data at rest ---

@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from accounts.views import LoginView, away
 from core import health
+from core.metrics import metrics_view
 
 from .api import api
 
@@ -13,6 +14,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("healthz", health.healthz),
     path("readyz", health.readyz),
+    path("metrics", metrics_view, name="metrics"),  # issue 9 (operations): Prometheus
     path("i18n/", include("django.conf.urls.i18n")),
     path("staff/login/", LoginView.as_view(), name="login"),
     path("staff/logout/", LogoutView.as_view(next_page="/staff/login/"), name="logout"),

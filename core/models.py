@@ -37,3 +37,16 @@ class WorkerHeartbeat(models.Model):
 
     name = models.CharField(max_length=100, unique=True)
     seen_at = models.DateTimeField(default=timezone.now)
+
+
+class PendingTask(models.Model):
+    """The outbox of a task for a broker outside the database (TASK_BACKEND=rq): written in the
+    transaction that makes the task necessary, deleted once the broker has it. A row left behind (Redis
+    was down at commit) is enqueued again by the scheduler's `requeue_pending_tasks` (core.outbox), so a
+    committed write never loses its task. Tasks carry ids and are safe to run twice."""
+
+    task_path = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)

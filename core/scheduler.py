@@ -36,13 +36,14 @@ def jobs() -> list[tuple[str, Callable[[], object]]]:
     from ledger import chain
     from resolutions.actions import expire_offers
 
-    from . import ratelimit
+    from . import outbox, ratelimit
 
     return [
         ("sla_tick", sla_tick),
         ("ledger_checkpoint", chain.seal),
         ("purge_idempotency", idempotency.purge),
         ("purge_rate_counters", ratelimit.purge),
+        ("requeue_pending_tasks", outbox.requeue_pending_tasks),
         ("similarity_index", similar.update),
         ("coordination_tasks_overdue", notify_overdue),
         ("expire_offers", expire_offers),
@@ -57,6 +58,7 @@ def jobs() -> list[tuple[str, Callable[[], object]]]:
         *_app_jobs("improvement.jobs"),
         *_app_jobs("risk.jobs"),
         *_app_jobs("ledger.jobs"),
+        *_app_jobs("accounts.jobs"),
         # --- end issue 6 apps ---
     ]
 

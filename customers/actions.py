@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import ValidationError
+from core.fieldcrypt import lookup_hashes
 from core.validation import CONTROL
 from ledger.crypto import new_subject_key
 
@@ -37,11 +38,12 @@ def match_or_create_customer(
     if customer_no:
         customer = alive.filter(customer_no=customer_no).order_by("id").first()
     if customer is None and (phone or email):
+        # Through the keyed hashes: the columns themselves hold ciphertext (core.fieldcrypt).
         query = Q()
         if phone:
-            query |= Q(phone=phone)
+            query |= Q(phone_hash__in=lookup_hashes("phone", phone))
         if email:
-            query |= Q(email=email)
+            query |= Q(email_hash__in=lookup_hashes("email", email))
         customer = alive.filter(query).order_by("id").first()
         if customer is not None and customer_no and customer.customer_no and customer.customer_no != customer_no:
             # Another customer number: another account of the shop, even with a shared phone.

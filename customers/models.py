@@ -7,20 +7,29 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.fieldcrypt import EncryptedTextField, LookupHashesMixin, LookupHashesQuerySet, LookupHashField
+
 from .choices import CareKind, CareStatus, ImportKind, ServiceKind, ValueTier
 
 
-class Customer(models.Model):
+class Customer(LookupHashesMixin, models.Model):
+    objects = LookupHashesQuerySet.as_manager()
+
     name = models.CharField(_("姓名"), max_length=100, blank=True)
+    # Contact details are encrypted at rest (core.fieldcrypt); each look-up key has a keyed hash of
+    # its normalised value beside it, which is what matching and the search boxes compare.
     # E.164 (+8613812345678); the match key for phone numbers written in any common form.
-    phone = models.CharField(_("电话"), max_length=20, blank=True, db_index=True)
+    phone = EncryptedTextField(_("电话"), max_length=20, blank=True)
+    phone_hash = LookupHashField(source="phone", kind="phone", db_index=True)
     # Lower-cased; the match key for e-mail.
-    email = models.CharField(_("电子邮箱"), max_length=254, blank=True, db_index=True)
+    email = EncryptedTextField(_("电子邮箱"), max_length=254, blank=True)
+    email_hash = LookupHashField(source="email", kind="email", db_index=True)
     customer_no = models.CharField(_("客户编号"), max_length=64, blank=True, db_index=True)
-    address = models.CharField(_("地址"), max_length=300, blank=True)
+    address = EncryptedTextField(_("地址"), max_length=300, blank=True)
     # 18-character PRC resident ID, checksum verified (customers.normalise.normalise_id_number).
-    # db_default: imports.writer inserts customers with raw SQL that names only the older columns.
-    id_number = models.CharField(_("身份证号"), max_length=18, blank=True, default="", db_default="")
+    # db_default: raw SQL inserts (imports.writer, the benchmarks) may leave it out.
+    id_number = EncryptedTextField(_("身份证号"), max_length=18, blank=True, default="", db_default="")
+    id_number_hash = LookupHashField(source="id_number", kind="id_number", db_index=True)
     # Cached result of customers.tiers.tier_of (orders of the last 12 months); refreshed when orders
     # are imported and by the daily job customers.jobs.refresh_value_tiers. Pages compute it afresh.
     value_tier = models.CharField(

@@ -9,19 +9,21 @@ from django.utils import timezone
 
 from complaints.choices import OPEN_STATES
 from complaints.selectors import mask
+from core.fieldcrypt import contact_query
 
 from . import churn, tiers
 from .access import Access, reachable_customers
 from .choices import CareStatus, ValueTier
 from .models import CareAction, Customer, Order, ServiceRecord
-from .normalise import normalise_customer_no, normalise_email, normalise_phone
+from .normalise import normalise_customer_no
 
 LIST_LIMIT = 50
 ROWS_LIMIT = 200
 
 
 def search(user, q: str, *, masked: bool) -> QuerySet[Customer]:  # type: ignore[no-untyped-def]
-    """Profiles matching q by customer number, name, phone in any format, or e-mail. A viewer who
+    """Profiles matching q by customer number, name, or a whole phone number (any format), e-mail
+    address or ID number. A viewer who
     sees personal data masked (an analyst) searches by customer number only: a name or phone search
     would tell them whether a person is a customer."""
     queryset = reachable_customers(user).order_by("-id")
@@ -34,18 +36,11 @@ def search(user, q: str, *, masked: bool) -> QuerySet[Customer]:  # type: ignore
         query |= Q(customer_no=number)
     if not masked:
         query |= Q(name__icontains=text)
-        phone = normalise_phone(text)
-        if phone:
-            query |= Q(phone=phone)
-        else:
-            digits = "".join(ch for ch in text if ch.isdigit())
-            if len(digits) >= 4 and len(digits) == len(text.replace(" ", "").replace("-", "")):
-                query |= Q(phone__contains=digits)
-        email = normalise_email(text)
-        if email:
-            query |= Q(email=email)
-        elif "@" in text:
-            query |= Q(email__icontains=text.lower())
+        # A whole phone number (any common writing), e-mail address or ID number, matched exactly
+        # through the keyed hashes: the columns hold ciphertext, so part of a number finds nothing.
+        contact = contact_query(text, {"phone": "phone_hash", "email": "email_hash", "id_number": "id_number_hash"})
+        if contact is not None:
+            query |= contact
     return queryset.filter(query)[:LIST_LIMIT]
 
 

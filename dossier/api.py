@@ -22,6 +22,7 @@ from core.api_schema import documented
 from core.http import json_response
 from core.validation import BoundedDate, BoundedDatetime, CleanText
 from evidence.choices import EvidenceKind
+from privacy.audit import record_case_read
 
 from . import actions, export
 from .choices import Decision, DocumentDirection
@@ -59,7 +60,9 @@ def _state(complaint: Complaint, user: Any, status: int = 200, **extra: Any) -> 
 @router.get("/complaints/{tracking_no}/proceedings", summary="External proceedings, documents and crisis checklists")
 def list_proceedings(request: HttpRequest, tracking_no: str) -> HttpResponse:
     user = _user(request)
-    return _state(get_complaint_for_user(user, tracking_no), user)
+    complaint = get_complaint_for_user(user, tracking_no)
+    record_case_read(user, complaint, "proceedings")  # issue 9: a read of personal data is a ledger event
+    return _state(complaint, user)
 
 
 class RouteIn(Schema):

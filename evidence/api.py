@@ -17,6 +17,7 @@ from core.http import json_response
 from core.validation import CleanText
 from intake.access import ACCESS_CODE_HEADER
 from intake.api import _own_case
+from privacy.audit import record_case_read
 
 from . import actions
 from .choices import EvidenceKind, Via
@@ -48,6 +49,7 @@ def list_evidence(request: HttpRequest, tracking_no: str) -> list[dict[str, Any]
     user = _user(request)
     complaint = get_complaint_for_user(user, tracking_no)
     masked = Principal.of(user).masked_for(complaint)
+    record_case_read(user, complaint, "evidence")  # issue 9: a read of personal data is a ledger event
     return [describe(item, masked=masked) for item in items_for_staff(complaint)]
 
 

@@ -63,6 +63,25 @@ def _record_on_case(
     return locked
 
 
+def reassign_callback(callback: Callback, *, actor: Actor, assignee_id: int | None, due_at: datetime) -> bool:
+    """An admin's reassignment of a call-back (the admin form): saved with a `reassign_callback` event
+    on the case naming the old and new assignee and due time, in one transaction. False if nothing
+    changed."""
+    with transaction.atomic():
+        locked = Callback.objects.select_for_update().get(pk=callback.pk)
+        if (locked.assignee_id, locked.due_at) == (assignee_id, due_at):
+            return False
+        old = {"assignee": locked.assignee_id, "due_at": locked.due_at.isoformat() if locked.due_at else None}
+        new = {"assignee": assignee_id, "due_at": due_at.isoformat() if due_at else None}
+        locked.assignee_id = assignee_id
+        locked.due_at = due_at
+        locked.save(update_fields=["assignee", "due_at"])
+        _record_on_case(
+            locked.complaint_id, actor, "reassign_callback", {"callback": locked.pk, "from": old, "to": new}, {}
+        )
+    return True
+
+
 # --- the survey: scheduling ----------------------------------------------------------------------
 
 

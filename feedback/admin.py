@@ -31,3 +31,11 @@ class CallbackAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        """Through feedback.actions, so the reassignment is a ledger event on the case (issue 9)."""
+        from complaints.ledgering import Actor
+
+        from .actions import reassign_callback
+
+        reassign_callback(obj, actor=Actor.staff(request.user), assignee_id=obj.assignee_id, due_at=obj.due_at)

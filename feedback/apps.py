@@ -14,6 +14,7 @@ class FeedbackConfig(AppConfig):
     timeline_labels: dict[str, str] = {
         "answer_survey": _("满意度调查回答"),
         "record_callback": _("登记回访结果"),
+        "reassign_callback": _("回访改派"),
     }
 
     def ready(self) -> None:

@@ -30,6 +30,7 @@ from django.utils import timezone
 from complaints.ledgering import LEDGERED_FIELDS, PERSONAL_FIELDS, Actor, serialise
 from complaints.models import Complaint
 from complaints.search import _MAX_TOKENS, index_text
+from core.fieldcrypt import encrypt, encrypted_fields, hash_fields, keyring, lookup_hash
 from customers.models import Customer
 from ledger.chain import GENESIS
 from ledger.models import LedgerEvent, SubjectKey
@@ -151,6 +152,12 @@ class CaseWriter:
         ]
         self._copy_cache: dict[Any, str] = {}
         self._fragments: dict[tuple[Any, ...], str] = {}
+        # Personal data at rest (core.fieldcrypt): these columns are stored encrypted, and each hash
+        # column holds the keyed hash of its source's normalised value (cached: values repeat).
+        self.ring = keyring()
+        self.sealed = frozenset(f.attname for f in encrypted_fields(Complaint))
+        self.hashed = [(f.attname, f.source, f.kind) for f in hash_fields(Complaint)]
+        self._hashes: dict[tuple[str, str], str] = {}
         self.case_index = {a: i for i, a in enumerate(self.case_attnames)}
         self.case_json = frozenset(f.attname for f in self.case_fields if isinstance(f, models.JSONField))
         if self.postgres:
@@ -306,7 +313,9 @@ class CaseWriter:
         found = {
             c["id"]: c
             for c in Customer.objects.filter(
-                Q(phone__in=phones) | Q(email__in=emails), subject_key__shredded_at__isnull=True
+                # Through the keyed hashes: the columns hold ciphertext (core.fieldcrypt).
+                Q(phone_hash__in=self.candidates("phone", phones)) | Q(email_hash__in=self.candidates("email", emails)),
+                subject_key__shredded_at__isnull=True,
             ).values("id", "name", "phone", "email", "address", "subject_key_id")
         }
         keys = dict(
@@ -366,11 +375,30 @@ class CaseWriter:
             chosen[i] = customer
         for customer, pk in zip(created, self._ids("customers_customer", len(created)), strict=True):
             customer["id"] = pk
-            row = (pk, customer["name"], customer["phone"], customer["email"], "", customer["address"], now)
-            self._row(out.customers, (*row, customer["subject_key_id"]), times=(6,), uuids=(7,))
+            row = (
+                pk,
+                customer["name"],
+                self.seal(customer["phone"]),
+                self.seal(customer["email"]),
+                "",
+                self.seal(customer["address"]),
+                now,
+                customer["subject_key_id"],
+                self.hash("phone", customer["phone"]),
+                self.hash("email", customer["email"]),
+            )
+            self._row(out.customers, row, times=(6,), uuids=(7,))
         for customer in dirty.values():
             out.customer_updates.append(
-                (customer["name"], customer["phone"], customer["email"], customer["address"], customer["id"])
+                (
+                    customer["name"],
+                    self.seal(customer["phone"]),
+                    self.seal(customer["email"]),
+                    self.seal(customer["address"]),
+                    self.hash("phone", customer["phone"]),
+                    self.hash("email", customer["email"]),
+                    customer["id"],
+                )
             )
         self._pending_customers.append([*created, *dirty.values()])
         return {i: (c["id"], str(c["subject_key_id"]), c["key"]) for i, c in chosen.items()}
@@ -455,7 +483,9 @@ class CaseWriter:
             for name in (*draft.values, *_ASSIGNED):
                 value = values[name]
                 if not postgres:
-                    columns[case_index[name]] = self._sqlite_value(case_index[name], value)
+                    columns[case_index[name]] = self._sqlite_value(case_index[name], value)  # encrypts too
+                elif name in self.sealed:
+                    columns[case_index[name]] = _copy_text(encrypt(value, self.ring) if value else value)
                 elif name in case_json:
                     columns[case_index[name]] = _copy_text(json.dumps(value, ensure_ascii=False))
                 elif name in _UNIQUE:
@@ -473,6 +503,9 @@ class CaseWriter:
                     parts[position[name]] = f"{self.name_json[name]}:[null,{_json(self._snapshot_value(name, value))}]"
                 else:
                     parts[position[name]] = fragment(name, value)
+            for name, source, kind in self.hashed:
+                digest = self.hash(kind, values[source])
+                columns[case_index[name]] = digest if postgres else self._sqlite_value(case_index[name], digest)
             out.cases.append("\t".join(columns) + "\n" if postgres else tuple(columns))
             changes = "{" + ",".join(parts) + "}"
             data: dict[str, Any] = {
@@ -501,6 +534,29 @@ class CaseWriter:
                 )
             out.external_ids.append(draft.external_id)
         return out
+
+    def hash(self, kind: str, value: str | None) -> str:
+        """core.fieldcrypt.lookup_hash, cached per value (imports repeat complainants)."""
+        if not value:
+            return ""
+        digest = self._hashes.get((kind, value))
+        if digest is None:
+            digest = lookup_hash(kind, value, key=self.ring.lookup_key)
+            if len(self._hashes) > _CACHE_SIZE:
+                self._hashes.clear()
+            self._hashes[(kind, value)] = digest
+        return digest
+
+    def candidates(self, kind: str, values: set[str]) -> list[str]:
+        """The hashes to look these values up by: under the look-up key, and under the old one while
+        `rotate_data_keys --lookup` has not finished (core.fieldcrypt.lookup_hashes)."""
+        found = [self.hash(kind, v) for v in values]
+        if self.ring.lookup_old is not None:
+            found += [lookup_hash(kind, v, key=self.ring.lookup_old) for v in values]
+        return [h for h in found if h]
+
+    def seal(self, value: str) -> str:
+        return encrypt(value, self.ring) if value else value
 
     def forget_pending(self) -> None:
         """A batch failed: the profiles it would have made do not exist."""
@@ -555,13 +611,25 @@ class CaseWriter:
         self._insert("ledger_subjectkey", ["id", "key", "created_at", "shredded_at"], prepared.keys)
         self._insert(
             "customers_customer",
-            ["id", "name", "phone", "email", "customer_no", "address", "created_at", "subject_key_id"],
+            [
+                "id",
+                "name",
+                "phone",
+                "email",
+                "customer_no",
+                "address",
+                "created_at",
+                "subject_key_id",
+                "phone_hash",
+                "email_hash",
+            ],
             prepared.customers,
         )
         if prepared.customer_updates:
             with connection.cursor() as cursor:
                 cursor.executemany(
-                    "UPDATE customers_customer SET name = %s, phone = %s, email = %s, address = %s WHERE id = %s",
+                    "UPDATE customers_customer SET name = %s, phone = %s, email = %s, address = %s, "
+                    "phone_hash = %s, email_hash = %s WHERE id = %s",
                     prepared.customer_updates,
                 )
         self._insert("complaints_complaint", self.case_columns, prepared.cases)

@@ -4,7 +4,6 @@ They call the same actions as the API and validate through the same IntakeData +
 form and a JSON body are refused for the same reasons, in the same words."""
 
 import hashlib
-import secrets
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,12 +29,12 @@ from complaints.ledgering import Actor
 from complaints.models import Category, Complaint
 from complaints.permissions import Principal
 from complaints.selectors import consumer_view
+from complaints.tracking import check_access_code, hash_access_code, new_access_code
 from complaints.transitions import CONSUMER_ACTIONS, CONSUMER_EVIDENCE_STATES
 from core import ratelimit
 from core.api_errors import translate
 from core.errors import DomainError, RateLimited, TransitionNotAllowed, ValidationError
 from core.models import Region
-from core.secrets import hash_secret, verify_secret
 from core.validation import CONTROL, TRACKING_NO
 from evidence.actions import add_evidence, check_evidence
 from evidence.choices import EvidenceKind, Via
@@ -44,7 +43,7 @@ from resolutions.choices import CURRENCIES
 from resolutions.selectors import negotiation_for_consumer, with_datetimes
 
 from . import idempotency
-from .access import find_own_case
+from .access import CASE_WINDOW_MINUTES, FAILURES_PER_CASE, find_own_case
 from .mail import send_receipt_after_commit, send_recovery_code
 from .models import RecoveryCode
 
@@ -459,15 +458,28 @@ def recover(request: HttpRequest) -> HttpResponse:
     complaint = Complaint.objects.filter(tracking_no=tracking_no).first() if valid else None
     if request.POST.get("step") != "verify":
         if complaint is not None and complaint.complainant_email:
-            code = f"{secrets.randbelow(1_000_000):06d}"
+            # As strong as the access code it replaces (60 bits): guessing it is hopeless, whatever
+            # the number of addresses (issue 9; docs/security.md, "Guessing access codes").
+            code = new_access_code()
             RecoveryCode.objects.create(
                 complaint=complaint,
-                code_hash=hash_secret(code),
+                code_hash=hash_access_code(code),
                 expires_at=timezone.now() + timedelta(minutes=RECOVERY_MINUTES),
             )
             send_recovery_code(complaint, code)
         return render(request, "intake/recover.html", {"step": "verify", "tracking_no": tracking_no})
     code = request.POST.get("code", "").strip()
+    # Wrong recovery codes are counted per tracking number too (all addresses together, unknown
+    # numbers alike): past the limit even the right code waits for the window to end.
+    case_key = f"recovery-failure:{tracking_no}" if valid else ""
+    limited = settings.COMPLAINTDESK_RATELIMIT
+    if limited and case_key and ratelimit.failures(case_key, CASE_WINDOW_MINUTES) >= FAILURES_PER_CASE:
+        return render(
+            request,
+            "intake/recover.html",
+            {"step": "verify", "tracking_no": tracking_no, "error": _("请求过于频繁，请稍后再试。")},
+            status=429,
+        )
     pending = None
     if complaint is not None:
         pending = (
@@ -475,9 +487,11 @@ def recover(request: HttpRequest) -> HttpResponse:
             .order_by("-created_at")
             .first()
         )
-    if pending is None or pending.attempts >= RECOVERY_ATTEMPTS or not verify_secret(code, pending.code_hash):
+    if pending is None or pending.attempts >= RECOVERY_ATTEMPTS or not check_access_code(code, pending.code_hash):
         if pending is not None:
             RecoveryCode.objects.filter(pk=pending.pk).update(attempts=pending.attempts + 1)
+        if limited and case_key:
+            ratelimit.count_failure(case_key, CASE_WINDOW_MINUTES)
         return render(
             request,
             "intake/recover.html",

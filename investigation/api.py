@@ -22,6 +22,7 @@ from core.http import json_response
 from core.validation import CleanText
 from evidence.choices import EvidenceKind, Via
 from evidence.selectors import describe as describe_evidence
+from privacy.audit import record_case_read
 
 from . import actions
 from .choices import Responsibility, TaskKind, TaskStatus
@@ -64,6 +65,7 @@ def list_case_tasks(request: HttpRequest, tracking_no: str) -> list[dict[str, An
     user = _user(request)
     complaint = get_complaint_for_user(user, tracking_no)
     masked = Principal.of(user).masked_for(complaint)
+    record_case_read(user, complaint, "coordination_tasks")  # issue 9: a read of personal data is a ledger event
     return [describe_task(t, masked=masked) for t in tasks_of(complaint)]
 
 
@@ -213,6 +215,7 @@ def list_findings(request: HttpRequest, tracking_no: str) -> list[dict[str, Any]
     user = _user(request)
     complaint = get_complaint_for_user(user, tracking_no)
     masked = Principal.of(user).masked_for(complaint)
+    record_case_read(user, complaint, "findings")  # issue 9: a read of personal data is a ledger event
     return [describe_finding(f, masked=masked) for f in findings_of(complaint)]
 
 

@@ -333,29 +333,52 @@ def erase(customer: Customer, *, actor: Actor, reason: str, now: datetime | None
         request = PrivacyRequest.objects.create(
             kind=RequestKind.ERASE, customer=customer, actor=actor.user, reason=reason, status=RequestStatus.DONE
         )
-        # What identifies the person is read before anyone erases anything.
-        names = redactor([customer.name, *(c.complainant_name for c in cases)])
-        mails = list(inbound_mail_of(customer, cases))
-        apps = registry.erase_personal(customer)
-        records = {"messages": 0, "contacts": 0, "replies": 0, "evidence": 0}
-        records["inbound_mail"] = erase_inbound_mail(mails, names, actor_user=actor.user)
-        for locked in cases:
-            for key, count in _erase_case(locked, actor=actor, names=names, request=request).items():
-                records[key] += count
-        own = apps_registry.get_app_config("privacy")
-        own.erase_personal(customer)  # type: ignore[attr-defined]  # the customer record, last
-        apps.append(own.label)
-        keys = {customer.subject_key_id, *(c.subject_key_id for c in cases)}
-        for key in SubjectKey.objects.filter(pk__in=keys, shredded_at__isnull=True):
-            shred(key)
-        request.detail = {"cases": [c.tracking_no for c in cases], "apps": apps, "records": records}
+        request.detail = erase_person(customer, cases, actor=actor, facts={"request": request.pk})
         request.save(update_fields=["detail"])
     return request
 
 
+def erase_person(
+    customer: Customer,
+    cases: list[Complaint],
+    *,
+    actor: Actor,
+    facts: dict[str, Any],
+    skip: frozenset[int] = frozenset(),
+    mail_note: str | None = None,
+) -> dict[str, Any]:
+    """Erase a person whom nothing keeps (the caller holds the customer and `cases`, all of theirs,
+    locked, and has checked): every other app's part, their mail, their cases, the customer record
+    last, then their keys. `facts` go into each case's `erase_personal` event (the request, or the
+    retention run); cases in `skip` (anonymised already) are not erased again, but their keys go
+    with the rest. Returns what was done, without personal data (the request log's detail)."""
+    # What identifies the person is read before anyone erases anything.
+    names = redactor([customer.name, *(c.complainant_name for c in cases)])
+    mails = list(inbound_mail_of(customer, cases))
+    apps = registry.erase_personal(customer)
+    records = {"messages": 0, "contacts": 0, "replies": 0, "evidence": 0}
+    records["inbound_mail"] = erase_inbound_mail(mails, names, actor_user=actor.user, note=mail_note)
+    for locked in cases:
+        if locked.pk in skip:
+            continue
+        for key, count in _erase_case(locked, actor=actor, names=names, facts=facts).items():
+            records[key] += count
+    own = apps_registry.get_app_config("privacy")
+    own.erase_personal(customer)  # type: ignore[attr-defined]  # the customer record, last
+    apps.append(own.label)
+    keys = {customer.subject_key_id, *(c.subject_key_id for c in cases)}
+    for key in SubjectKey.objects.filter(pk__in=keys, shredded_at__isnull=True):
+        shred(key)
+    return {"cases": [c.tracking_no for c in cases], "apps": apps, "records": records}
+
+
 def _erase_case(
-    locked: Complaint, *, actor: Actor, names: "re.Pattern[str] | None", request: PrivacyRequest
+    locked: Complaint, *, actor: Actor, names: "re.Pattern[str] | None", facts: dict[str, Any]
 ) -> dict[str, int]:
+    """Anonymise one locked case: the complainant fields blanked, contact details and `names`
+    redacted from the free text and the records around it, one `erase_personal` event with `facts`
+    (ids only: the request, or the retention run). The key is not destroyed here: it is the
+    person's, shared with their other cases (the callers decide)."""
     before = snapshot(locked)
     if not usable(locked.subject_key_id):
         locked.subject_key = new_subject_key()  # its key went earlier; this one goes with the rest
@@ -371,8 +394,9 @@ def _erase_case(
     changed = [name for name in after if after[name] != before[name]]
     locked.save(update_fields=[*changed, "version", "search_text"])
     counts = erase_case_records(locked, names)
-    # The request's id only: the reason is free text that often names the person, and the ledger
-    # can never be erased (it stays in PrivacyRequest, which the handlers and auditors read).
-    record(locked, action="erase_personal", actor=actor, before=before, data={"request": request.pk})
+    # Ids only (the request's, the run's): a request's reason is free text that often names the
+    # person, and the ledger can never be erased (it stays in PrivacyRequest, which the handlers and
+    # auditors read).
+    record(locked, action="erase_personal", actor=actor, before=before, data=dict(facts))
     _after_commit(locked, "erase_personal")
     return counts

@@ -39,3 +39,15 @@ def record_personal_access(
             )
             written += 1
     return written
+
+
+def record_case_read(user: Any, complaint: Complaint, part: str) -> None:
+    """A staff read through the API of one part of a case that shows personal data (the timeline's
+    snapshots, contact summaries, replies, remedies and offers addressed to the person, findings,
+    tasks, evidence names, proceedings): a `view_personal` event naming the part, unless the reader
+    sees the case masked (analysts)."""
+    from complaints.permissions import Principal
+
+    if Principal.of(user).masked_for(complaint):
+        return
+    record_personal_access([complaint.pk], actor=Actor.staff(user), how="case_api", detail={"part": part})

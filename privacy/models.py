@@ -32,3 +32,36 @@ class PrivacyRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.customer_id} {self.status}"
+
+
+class RetentionRun(models.Model):
+    """One run of retention (`complaintdesk retention`, the daily job privacy_retention): the
+    `retention_run` event. Written once, at the end of a run, in a hash chain of its own (each run
+    carries the SHA-256 of the previous one, privacy.retention.verify_runs): the ledger's case chains
+    have no place for an event about no case. No personal data: the as-of instant, the period and
+    the counts; each case anonymised carries an `erase_personal` event naming the run (`id`) in its
+    own chain. A run that crashed has anonymised what it committed, and no row."""
+
+    id = models.UUIDField(primary_key=True, editable=False)
+    seq = models.PositiveIntegerField(unique=True)
+    action = models.CharField(max_length=30, default="retention_run", editable=False)
+    started_at = models.DateTimeField(_("开始时间"))
+    finished_at = models.DateTimeField(_("结束时间"), default=timezone.now, db_index=True)
+    # The instant retention was measured from, and the period (days) in force.
+    as_of = models.DateTimeField(_("基准时间"))
+    retention_days = models.PositiveIntegerField(_("保存天数"))
+    # "command" (an operator) or "schedule" (the daily job), and who ran it ("system", or a username).
+    trigger = models.CharField(max_length=10)
+    actor = models.CharField(max_length=150)
+    # {"customers", "cases", "held", "remaining", "keys_shredded", "records": {...}} — counts only.
+    counts = models.JSONField(default=dict)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("保存期限清理")
+        verbose_name_plural = pgettext_lazy("plural", "保存期限清理")
+        ordering = ["-seq"]
+
+    def __str__(self) -> str:
+        return f"retention run {self.seq} {self.as_of:%Y-%m-%d}"

@@ -2,6 +2,9 @@
 
     personal_data(self, customer) -> dict     what the app holds about the person (JSON-able)
     erase_personal(self, customer) -> None    erase or anonymise it
+    erase_case_personal(self, complaint) -> None   optional: anonymise what it holds about one case's
+                                                  complainant (retention of a single case whose
+                                                  person is still kept, privacy.retention)
 
 Every installed app that defines them takes part, whichever have landed; an app without them holds
 nothing about people. The privacy app speaks for the customer record, complaints, casework,
@@ -14,6 +17,7 @@ from typing import Any
 
 from django.apps import AppConfig, apps
 
+from complaints.models import Complaint
 from customers.models import Customer
 
 
@@ -37,5 +41,17 @@ def erase_personal(customer: Customer) -> list[str]:
     asked = []
     for config in _participants("erase_personal"):
         config.erase_personal(customer)  # type: ignore[attr-defined]
+        asked.append(config.label)
+    return asked
+
+
+def erase_case_personal(complaint: Complaint) -> list[str]:
+    """Ask every other app that can to anonymise what it holds about one case's complainant, before
+    the privacy app touches the case (retention of one case while the person's profile is kept:
+    privacy.retention). Optional: an app without the hook keeps that data until the person as a
+    whole is erased. Returns the labels of the apps asked."""
+    asked = []
+    for config in _participants("erase_case_personal"):
+        config.erase_case_personal(complaint)  # type: ignore[attr-defined]
         asked.append(config.label)
     return asked

@@ -252,7 +252,9 @@ def erase_case_records(complaint: Complaint, names: "re.Pattern[str] | None") ->
     return counts
 
 
-def erase_inbound_mail(mails: Iterable[InboundMail], names: "re.Pattern[str] | None", *, actor_user: Any) -> int:
+def erase_inbound_mail(
+    mails: Iterable[InboundMail], names: "re.Pattern[str] | None", *, actor_user: Any, note: str | None = None
+) -> int:
     """Blank what a received mail says about its sender: the addresses, subject and Message-ID,
     the parser's and the agent's notes redacted. A mail still waiting for an agent is closed as
     handled (there is nothing left to handle). The raw message: while a live evidence item of a
@@ -260,6 +262,7 @@ def erase_inbound_mail(mails: Iterable[InboundMail], names: "re.Pattern[str] | N
     (COMPLAINTDESK_EVIDENCE_RETENTION_DAYS, a supervisor's delete_evidence); otherwise (a mail that
     never became a case, or whose evidence file retention already deleted) it is deleted after
     commit: erasure has already been refused where a legal hold or retention duty applies.
+    `note` says why on a mail closed as handled (by default: at the person's request).
     Returns how many mails were erased."""
     from django.utils import timezone
     from django.utils.translation import gettext as _
@@ -279,7 +282,7 @@ def erase_inbound_mail(mails: Iterable[InboundMail], names: "re.Pattern[str] | N
                 status=InboundMailStatus.HANDLED,
                 handled_by=actor_user,
                 handled_at=timezone.now(),
-                handled_note=_("发件人的个人信息已依请求删除。"),
+                handled_note=note or _("发件人的个人信息已依请求删除。"),
             )
         InboundMail.objects.filter(pk=mail.pk).update(**fields)
         if not Evidence.objects.filter(sha256=mail.raw_sha256, deleted_at__isnull=True).exists():

@@ -17,8 +17,8 @@ from complaints.ledgering import Actor
 from complaints.models import Complaint
 from complaints.selectors import mask
 from core.errors import ValidationError
+from core.fieldcrypt import contact_query
 from customers.models import Customer
-from customers.normalise import normalise_email, normalise_phone
 
 from . import actions, registry
 from .access import check_read_log, customer_for, may_handle, reachable, visible_log
@@ -32,18 +32,17 @@ CORRECT_FIELDS = ("name", "phone", "email", "address", "id_number")
 
 
 def find_customers(q: str, user: Any) -> list[Customer]:
-    """People by phone (any common form), e-mail, customer number, or part of the name, among those
+    """People by phone (any common form), e-mail, ID number, customer number, or part of the name, among those
     this handler may reach (privacy.access.reachable)."""
     q = q.strip()[:200]
     if not q:
         return []
     query = Q(customer_no=q) | Q(name__icontains=q)
-    phone = normalise_phone(q)
-    if phone:
-        query |= Q(phone=phone)
-    email = normalise_email(q)
-    if email:
-        query |= Q(email=email)
+    # Contact details are encrypted: a whole phone number, e-mail address or ID number is matched
+    # through its keyed hash (core.fieldcrypt).
+    contact = contact_query(q, {"phone": "phone_hash", "email": "email_hash", "id_number": "id_number_hash"})
+    if contact is not None:
+        query |= contact
     people = reachable(user, Customer.objects.filter(query))
     return list(people.select_related("subject_key").order_by("id")[:SEARCH_LIMIT])
 

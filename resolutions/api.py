@@ -15,6 +15,7 @@ from complaints.permissions import Principal, get_complaint_for_user
 from core.api_schema import documented
 from core.http import json_response
 from core.validation import CleanText
+from privacy.audit import record_case_read
 
 from . import actions, statutory
 from .choices import RemedyKind
@@ -50,6 +51,7 @@ def list_remedies(request: HttpRequest, tracking_no: str) -> dict[str, Any]:
     user = _user(request)
     complaint = get_complaint_for_user(user, tracking_no)
     masked = Principal.of(user).masked_for(complaint)
+    record_case_read(user, complaint, "remedies")  # issue 9: a read of personal data is a ledger event
     totals = {
         group: [{**row, "total": format(row["total"], "f")} for row in rows]
         for group, rows in totals_for_case(complaint).items()
@@ -192,7 +194,9 @@ def _thread_answer(complaint: Complaint, user: Any, status: int = 200) -> HttpRe
 @router.get("/complaints/{tracking_no}/offers", summary="The negotiation thread: offers, counter-offers, agreement")
 def list_offers(request: HttpRequest, tracking_no: str) -> HttpResponse:
     user = _user(request)
-    return _thread_answer(get_complaint_for_user(user, tracking_no), user)
+    complaint = get_complaint_for_user(user, tracking_no)
+    record_case_read(user, complaint, "offers")  # issue 9: a read of personal data is a ledger event
+    return _thread_answer(complaint, user)
 
 
 class OfferIn(Schema):

@@ -57,6 +57,7 @@ def test_scheduler_round_runs_every_job_and_beats(db):
         "ledger_checkpoint",
         "purge_idempotency",
         "purge_rate_counters",
+        "requeue_pending_tasks",  # issue 9 (faults: the task outbox)
         "similarity_index",
         "coordination_tasks_overdue",
         "expire_offers",
@@ -69,6 +70,8 @@ def test_scheduler_round_runs_every_job_and_beats(db):
         "rollups",  # issue 8 (analytics)
         "risk_assess",  # issue 8 (risk)
         "ledger_daily_digest",  # issue 9 (ledger)
+        "purge_security_events",  # issue 9 (authentication)
+        "privacy_retention",  # issue 9 (retention)
     }
     assert WorkerHeartbeat.objects.filter(name="round").exists()
 

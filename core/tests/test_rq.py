@@ -279,3 +279,42 @@ def test_of_two_scheduler_loops_one_runs_the_jobs_and_releases_the_lease_on_stop
     assert len(ran) == 1 and holder is not None and holder.endswith(str(os.getpid()))
     assert rq.get(scheduler.LEASE_KEY) is None  # released on the way out
     assert ran[0].startswith("loop-")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_refused_by_a_redis_that_is_down_waits_in_the_outbox_and_is_sent_when_redis_is_back(
+    cast, body, settings, redis_url
+):
+    """Issue 9 (faults): Redis down at commit → the intake still answers 201, its task waits as a
+    PendingTask row; the scheduler's requeue_pending_tasks hands it to Redis once Redis answers."""
+    import redis
+    from django.utils import timezone
+
+    from core.models import PendingTask
+    from core.outbox import GRACE, requeue_pending_tasks
+
+    settings.TASKS = RQ_TASKS
+    settings.RQ_QUEUES = {"default": {"URL": "redis://127.0.0.1:1/0", "DEFAULT_TIMEOUT": 60}}  # nothing listens
+    response = Client().post("/api/v1/complaints", body(), content_type="application/json")
+    assert response.status_code == 201, response.content
+    pending = list(PendingTask.objects.all())
+    assert [row.task_path for row in pending] == ["complaints.tasks.after_event"]
+    assert pending[0].attempts == 1 and pending[0].last_error
+    later = timezone.now() + GRACE * 2
+    # Still down: the job keeps the row and says so.
+    assert requeue_pending_tasks(later) == {"sent": 0, "failed": 1, "waiting": 1}
+
+    settings.RQ_QUEUES = {"default": {"URL": redis_url, "DEFAULT_TIMEOUT": 60}}
+    assert requeue_pending_tasks(timezone.now()) == {"sent": 0, "failed": 0, "waiting": 1}  # within the grace
+    assert requeue_pending_tasks(later) == {"sent": 1, "failed": 0, "waiting": 0}
+    assert len(_queued(redis.Redis.from_url(redis_url, decode_responses=True))) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_redis_accepts_leaves_no_outbox_row(cast, body, rq):
+    from core.models import PendingTask
+
+    response = Client().post("/api/v1/complaints", body(), content_type="application/json")
+    assert response.status_code == 201, response.content
+    assert len(_queued(rq)) == 1
+    assert not PendingTask.objects.exists()

@@ -13,6 +13,7 @@ from django.db import connection
 from accounts.models import Department
 from complaints.models import Complaint
 from conftest import ensure_reference_data
+from core.fieldcrypt import lookup_hash
 from imports.service import Summary, run_import
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -102,7 +103,7 @@ def test_one_person_across_batches_in_flight_is_one_customer(reference, tmp_path
     with path.open("rb") as raw:
         assert run_import(raw, fmt="csv", source="crm", batch_size=2).created == 12
     assert Customer.objects.count() == 2
-    wang = Customer.objects.get(phone="+8613800130001")
+    wang = Customer.objects.get(phone_hash=lookup_hash("phone", "+8613800130001"))  # phone is encrypted
     assert wang.email == "wang@example.com"
     assert Complaint.objects.filter(customer=wang).count() == 6
     assert "Ledger intact: 12 cases" in intact()

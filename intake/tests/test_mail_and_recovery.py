@@ -30,10 +30,10 @@ def test_a_lost_access_code_is_replaced_through_a_mailed_one_time_code(cast, smt
     smtp_server.messages.clear()
     step1 = client.post("/status/recover/", {"tracking_no": tracking_no})
     assert step1.status_code == 200
-    one_time = re.search(r"\b(\d{6})\b", smtp_server.messages[0].get_content()).group(1)
+    one_time = re.search(r"\b([2-9A-HJ-NP-Z]{12})\b", smtp_server.messages[0].get_content()).group(1)
     wrong = client.post(
         "/status/recover/",
-        {"step": "verify", "tracking_no": tracking_no, "code": "000000" if one_time != "000000" else "111111"},
+        {"step": "verify", "tracking_no": tracking_no, "code": "2" * 12 if one_time != "2" * 12 else "3" * 12},
     )
     assert wrong.status_code == 422
     done = client.post("/status/recover/", {"step": "verify", "tracking_no": tracking_no, "code": one_time})
@@ -49,3 +49,30 @@ def test_recovery_does_not_tell_whether_a_number_exists(cast, smtp_server):
     unknown = Client().post("/status/recover/", {"tracking_no": "TS20000101-000001"})
     assert unknown.status_code == 200 and smtp_server.messages == []
     assert "15" in unknown.content.decode()
+
+
+def test_recovery_codes_are_as_long_as_access_codes_and_guessing_one_case_from_many_addresses_stops(
+    cast, smtp_server, settings
+):
+    """Issue 9: the recovery code has the access code's 60 bits, and wrong recovery codes are counted per
+    tracking number from every address together: past FAILURES_PER_CASE even the right code waits."""
+    from intake.access import FAILURES_PER_CASE
+
+    settings.COMPLAINTDESK_RATELIMIT = True
+    tracking_no, _code = receipt_of(Client().post("/", form(complainant_email="li.si@example.com")))
+    smtp_server.messages.clear()
+    Client(REMOTE_ADDR="198.51.100.1").post("/status/recover/", {"tracking_no": tracking_no})
+    one_time = re.search(r"\b([2-9A-HJ-NP-Z]{12})\b", smtp_server.messages[0].get_content()).group(1)
+    for n in range(FAILURES_PER_CASE):
+        # A new code is asked for now and then (each has 5 tries), and every guess comes from a new address.
+        guesser = Client(REMOTE_ADDR=f"203.0.113.{n + 1}")
+        if n % 4 == 0:
+            guesser.post("/status/recover/", {"tracking_no": tracking_no})
+        guess = guesser.post("/status/recover/", {"step": "verify", "tracking_no": tracking_no, "code": "Z" * 12})
+        assert guess.status_code == 422
+    latest = re.search(r"\b([2-9A-HJ-NP-Z]{12})\b", smtp_server.messages[-1].get_content()).group(1)
+    assert latest != one_time
+    locked = Client(REMOTE_ADDR="192.0.2.77").post(
+        "/status/recover/", {"step": "verify", "tracking_no": tracking_no, "code": latest}
+    )
+    assert locked.status_code == 429

@@ -67,6 +67,34 @@ def test_the_case_page_and_the_case_api_record_one_view_each(cast, person):
     assert recorded(lambda: Api(cast.analyst).get(f"/complaints/{case.tracking_no}")) == []
 
 
+@pytest.mark.parametrize(
+    "part",
+    [
+        "timeline",
+        "contacts",
+        "replies",
+        "remedies",
+        "offers",
+        "findings",
+        "coordination-tasks",
+        "evidence",
+        "proceedings",
+    ],
+)
+def test_each_api_read_of_a_part_of_a_case_records_one_view_naming_the_part(cast, person, part):
+    """Issue 9: the case's sub-resources show personal data too (the timeline's snapshots, contact
+    summaries, replies and offers addressed to the person, evidence names…): one event each, naming
+    the part; none for an analyst, who sees them masked."""
+    _customer, case, _other = person
+    before = LedgerEvent.objects.aggregate(top=Max("id"))["top"] or 0
+    assert recorded(lambda: Api(cast.supervisor).get(f"/complaints/{case.tracking_no}/{part}")) == [
+        (case.pk, "view_personal", "case_api")
+    ]
+    event = LedgerEvent.objects.filter(id__gt=before).get()
+    assert event.data["part"] == part.replace("-", "_")
+    assert recorded(lambda: Api(cast.analyst).get(f"/complaints/{case.tracking_no}/{part}")) == []
+
+
 def test_the_customer_profile_records_one_view_per_case_of_the_person(cast, person):
     customer, first, second = person
     expected = [(first.pk, "view_personal", "profile"), (second.pk, "view_personal", "profile")]

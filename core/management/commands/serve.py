@@ -1,6 +1,10 @@
 """Production serving: gunicorn with several worker processes; static files through whitenoise."""
 
 import multiprocessing
+import os
+import shutil
+import sys
+import tempfile
 from typing import Any
 
 from django.core.management.base import BaseCommand
@@ -32,6 +36,30 @@ def _post_fork(server: Any, worker: Any) -> None:
     warm_up()
 
 
+def _child_exit(server: Any, worker: Any) -> None:
+    # A dead worker's live gauges are dropped; its counters stay in the sums (prometheus_client docs).
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def _metrics_directory() -> str:
+    """prometheus_client's multi-process mode: every worker process writes its counters to files in one
+    folder, and /metrics adds them up. It must be set before prometheus_client is first imported (the
+    application is loaded after this, preload_app), and start empty."""
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        os.makedirs(given, exist_ok=True)
+        for name in os.listdir(given):
+            os.remove(os.path.join(given, name))
+        return given
+    if "prometheus_client" in sys.modules:
+        raise RuntimeError("prometheus_client was imported before `serve` could set PROMETHEUS_MULTIPROC_DIR")
+    path = tempfile.mkdtemp(prefix="complaintdesk-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    return path
+
+
 class Command(BaseCommand):
     help = "Serve ComplaintDesk in production (gunicorn): --bind HOST:PORT --workers N"
 
@@ -43,6 +71,8 @@ class Command(BaseCommand):
         parser.add_argument("--access-log", action="store_true", help="log each request to stdout")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        owned = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+        metrics_dir = _metrics_directory()
         settings = {
             "bind": options["bind"],
             "workers": options["workers"],
@@ -50,9 +80,14 @@ class Command(BaseCommand):
             "timeout": options["timeout"],
             "preload_app": True,
             "post_fork": _post_fork,
+            "child_exit": _child_exit,
             "worker_class": "gthread" if options["threads"] > 1 else "sync",
             "accesslog": "-" if options["access_log"] else None,
             "errorlog": "-",
             "backlog": 2048,
         }
-        _Server(settings).run()
+        try:
+            _Server(settings).run()
+        finally:
+            if owned:
+                shutil.rmtree(metrics_dir, ignore_errors=True)
