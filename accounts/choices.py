@@ -52,3 +52,4 @@ class SecurityEventKind(models.TextChoices):
     RECOVERY_CODES_ISSUED = "recovery_codes_issued", _("生成恢复码")
     TOKEN_ISSUED = "token_issued", _("签发 API 令牌")
     TOKEN_REVOKED = "token_revoked", _("吊销 API 令牌")
+    DATA_KEYS_ROTATED = "data_keys_rotated", _("轮换数据密钥")  # rotate_data_keys re-encrypted personal data

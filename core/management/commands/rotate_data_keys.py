@@ -11,7 +11,6 @@ from django.db import models
 
 from core.fieldcrypt import DataKeyError, RewriteCounts, encrypted_fields, hash_fields, keyring, new_key, rewrite_model
 
-EVENT_KIND = "data_keys_rotated"
 # A progress line every this many batches (and one at the end of each table).
 PROGRESS_EVERY = 10
 
@@ -97,9 +96,10 @@ class Command(BaseCommand):
     def _record(self, key: str, keys: list[str], lookup: bool, totals: dict[str, RewriteCounts]) -> None:
         """The run, in the security event log (key ids and counts, never a key or a value)."""
         from accounts.actions import record
+        from accounts.choices import SecurityEventKind
 
         record(
-            EVENT_KIND,
+            SecurityEventKind.DATA_KEYS_ROTATED,
             username="system",
             command="rotate_data_keys",
             encrypt_key=key,
