@@ -373,22 +373,29 @@ def measure_only(args: argparse.Namespace) -> int:
         cursor = wrapper.cursor
         if "dashboard" in run:
             report["by_size"] = {f"{total:,}": {"dashboard": measure_dashboard(today, args.requests)}}
-        if "case_list" in run:
-            report["case_list"] = measure_case_list(args.requests)
-        if "search" in run:
-            report["search"] = measure_search(args.requests)
-        if "report" in run:
-            report["report"] = measure_report(today)
-        if "catch_up" in run:
-            report["agreement"] = agreement_check(today)
-            report["catch_up"] = measure_catch_up(cursor, now)
-            report["agreement_after_catch_up"] = agreement_check(today)
+        measure_sections(report, run, cursor, today, now, args.requests)
     report["targets"] = targets(report, report.get("by_size", {}).get(f"{total:,}", {}))
     report["load_average_at_end"] = os.getloadavg()
     RESULTS.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str))
     log(f"-> {args.out}")
     return 0
+
+
+def measure_sections(
+    report: dict[str, Any], run: set[str], cursor: Any, today: date, now: datetime, requests: int
+) -> None:
+    """The sections measured once, at the full size (the dashboard is measured per size)."""
+    if "case_list" in run:
+        report["case_list"] = measure_case_list(requests)
+    if "search" in run:
+        report["search"] = measure_search(requests)
+    if "report" in run:
+        report["report"] = measure_report(today)
+    if "catch_up" in run:
+        report["agreement"] = agreement_check(today)
+        report["catch_up"] = measure_catch_up(cursor, now)
+        report["agreement_after_catch_up"] = agreement_check(today)
 
 
 def targets(report: dict[str, Any], full: dict[str, Any]) -> dict[str, bool]:
@@ -490,16 +497,7 @@ def main() -> int:
         report["generation"]["total_s"] = round(time.time() - started_all, 1)
         report["working_hours_check_max_diff_s"] = data.check_working_hours(cursor)
         report["by_size"] = sizes_at
-        if "case_list" in run:
-            report["case_list"] = measure_case_list(args.requests)
-        if "search" in run:
-            report["search"] = measure_search(args.requests)
-        if "report" in run:
-            report["report"] = measure_report(today)
-        if "catch_up" in run:
-            report["agreement"] = agreement_check(today)
-            report["catch_up"] = measure_catch_up(cursor, now)
-            report["agreement_after_catch_up"] = agreement_check(today)
+        measure_sections(report, run, cursor, today, now, args.requests)
     report["targets"] = targets(report, sizes_at[f"{total:,}"])
     report["total_s"] = round(time.time() - started_all, 1)
     report["load_average_at_end"] = os.getloadavg()

@@ -26,7 +26,7 @@ from .choices import OPEN_STATES, Priority, SlaState, Status
 from .ledgering import Actor
 from .models import Category, Complaint
 from .permissions import Principal, get_complaint_for_user
-from .selectors import page_of, staff_timeline, staff_view
+from .selectors import page_of, search_count_cap, staff_timeline, staff_view
 from .web_actions import ACTION_FORMS, LABELS, parse
 
 PAGE_SIZE = 50
@@ -65,7 +65,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     order = request.GET.get("order", "due")
     ordering = {"due": ["resolution_due_at", "ack_due_at", "-pk"], "new": ["-pk"], "priority": ["priority", "-pk"]}
     cases = cases.order_by(*ordering.get(order, ordering["due"]))
-    page = page_of(cases, request.GET.get("page"), PAGE_SIZE)
+    page = page_of(cases, request.GET.get("page"), PAGE_SIZE, cap=search_count_cap() if q else None)
     now = timezone.now()
     rows = [
         {"case": c, "sla": sla.state(c, now), "due": _due(c), "age_days": (now - c.received_at).days}

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Q
+from django.utils.module_loading import import_string
 
 from complaints.ledgering import LEDGERED_NAMES, PERSONAL_FIELDS, replay, snapshot
 from complaints.models import Complaint
@@ -231,6 +232,11 @@ def _verify_count(report: Report, add: AddProblem, digest: dict[str, Any]) -> No
         )
 
 
+# Chains kept beside the case chains for events about no case: each is a function returning its
+# problems (empty: intact). The retention runs (issue 9: "the real run is a ledger event").
+SIDE_CHAINS = ("privacy.retention.verify_runs",)
+
+
 def verify(*, limit_problems: int = 50, digest: dict[str, Any] | None = None) -> Report:
     """Verify every case chain, every case row against its replay, and the checkpoint chain.
     `digest` is a digest exported earlier ({"seq": .., "hash": .., "events": ..}, see ledger.digests):
@@ -251,5 +257,8 @@ def verify(*, limit_problems: int = 50, digest: dict[str, Any] | None = None) ->
     _verify_checkpoints(report, add, digest)
     if digest is not None:
         _verify_count(report, add, digest)
+    for side_chain in SIDE_CHAINS:
+        for problem in import_string(side_chain)():
+            add(problem)
     report.ok = report.first_broken is None
     return report

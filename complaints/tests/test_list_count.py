@@ -193,3 +193,22 @@ def test_the_api_list_keeps_its_contract(cast, api_as, body):
     assert set(first) == {"items", "next_cursor"} and len(first["items"]) == 2 and first["next_cursor"]
     rest = agent.get("/complaints", limit=2, cursor=first["next_cursor"]).json()
     assert len(rest["items"]) == 1 and rest["next_cursor"] is None
+
+
+def test_a_search_list_counts_to_the_search_cap(cast, body, settings, monkeypatch):
+    settings.COMPLAINTDESK_LIST_COUNT_CAP = 10
+    settings.COMPLAINTDESK_SEARCH_COUNT_CAP = 2
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    for i in range(4):
+        new_case(body, description=f"申请退款第{i}次，客服没有回复。")
+    client = logged_in(cast.auditor)
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get("/staff/", {"scope": "all", "q": "退款"}).content.decode()
+    assert count_text(html) == "第 1 页，超过 2 件"
+    counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert len(counts) == 1 and re.search(r"LIMIT 3\b", counts[0]), counts
+    # Without search words the list's own cap holds.
+    assert count_text(client.get("/staff/", {"scope": "all"}).content.decode()) == "第 1 / 2 页，共 4 件"
+    # The search cap never exceeds the list's cap.
+    settings.COMPLAINTDESK_SEARCH_COUNT_CAP = 50
+    assert selectors.search_count_cap() == 10

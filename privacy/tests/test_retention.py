@@ -271,8 +271,14 @@ def test_a_changed_run_record_breaks_the_run_chain(cast, body):
     with time_machine.travel(NOW, tick=False):
         retention.run()
         retention.run()
+    assert verify().ok
     RetentionRun.objects.filter(seq=1).update(counts={"cases": 0})
     assert retention.verify_runs() == ["retention run 1: hash mismatch"]
+    # verify_ledger checks the run chain beside the case chains.
+    report = verify()
+    assert not report.ok and report.first_broken == "retention run 1: hash mismatch"
+    RetentionRun.objects.filter(seq=1).delete()
+    assert verify().problems == ["retention run 2: missing run(s) 1–1"]
 
 
 def test_an_erasure_request_and_retention_share_the_machinery(cast, body, api_as):
