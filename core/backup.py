@@ -284,12 +284,13 @@ def create(out: Path, *, progress: Progress | None = None) -> dict[str, Any]:
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     from ledger.models import Checkpoint, LedgerEvent
+    from ledger.verify import side_chain_heads
 
     if Checkpoint._meta.db_table not in connection.introspection.table_names():
         raise BackupError("the database is not migrated: there is nothing of ComplaintDesk to back up")
     # Before the snapshot: a checkpoint written later would be missing from the copy, and events are
     # never deleted, so the copy holds at least the events counted now.
-    digest = {**chain.digest(), "events": LedgerEvent.objects.count()}
+    digest = {**chain.digest(), "events": LedgerEvent.objects.count(), "side_chains": side_chain_heads()}
     migrations = _applied_migrations()
     mode = "w:gz" if out.name.endswith((".tar.gz", ".tgz")) else "w"
     partial = out.with_name(out.name + ".partial")
@@ -589,7 +590,9 @@ def restore(
     _check_evidence(result)
     recorded = manifest.get("ledger_digest") or {}
     # The recorded events count matters to a verify that checks it (the ledger only ever grows).
-    check_against = digest or {k: recorded[k] for k in ("seq", "hash", "events") if k in recorded} or None
+    check_against = (
+        digest or {k: recorded[k] for k in ("seq", "hash", "events", "side_chains") if k in recorded} or None
+    )
     try:
         result.ledger = verify(digest=check_against)
     except DatabaseError as exc:

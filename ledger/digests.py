@@ -5,7 +5,8 @@ that even someone who can rewrite the whole database cannot rewrite history unno
 
 The document is one JSON object: `seq` and `hash` of the head checkpoint (0 and the genesis hash
 before the first one), `at` its time, `last_event_id`, `events` (every event in the ledger when the
-digest was taken, sealed or not yet: events are never deleted, so the ledger only ever holds more)
+digest was taken, sealed or not yet: events are never deleted, so the ledger only ever holds more),
+`side_chains` (the head {seq, hash} of each chain kept beside the case chains: the retention runs)
 and `taken_at`."""
 
 import itertools
@@ -26,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from . import chain
 from .models import DailyDigest, LedgerEvent
+from .verify import side_chain_heads
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,7 @@ def take(now: datetime | None = None) -> dict[str, Any]:
         "at": head["at"],
         "last_event_id": head.get("last_event_id"),
         "events": LedgerEvent.objects.count(),
+        "side_chains": side_chain_heads(),
         "taken_at": chain._ts(now or timezone.now()),
     }
 
@@ -128,6 +131,7 @@ def _document(row: DailyDigest) -> dict[str, Any]:
         "at": chain._ts(row.checkpoint_at) if row.checkpoint_at else None,
         "last_event_id": row.last_event_id,
         "events": row.events,
+        "side_chains": row.side_chains,
         "taken_at": chain._ts(row.taken_at),
     }
 
@@ -149,6 +153,7 @@ def _record(day: date, now: datetime) -> DailyDigest:
             "checkpoint_at": checkpoint_at,
             "last_event_id": digest["last_event_id"],
             "events": digest["events"],
+            "side_chains": digest["side_chains"],
             "taken_at": parse_datetime(digest["taken_at"]),
         },
     )

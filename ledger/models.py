@@ -78,6 +78,7 @@ class DailyDigest(models.Model):
     checkpoint_at = models.DateTimeField(null=True)
     last_event_id = models.BigIntegerField(null=True)
     events = models.BigIntegerField()
+    side_chains = models.JSONField(default=dict)  # ledger.verify.SIDE_CHAINS: each one's head {seq, hash}
     taken_at = models.DateTimeField()
     path = models.CharField(max_length=500, blank=True)  # the file it was exported to
     mailed_to = models.JSONField(default=list)

@@ -232,9 +232,27 @@ def _verify_count(report: Report, add: AddProblem, digest: dict[str, Any]) -> No
         )
 
 
-# Chains kept beside the case chains for events about no case: each is a function returning its
-# problems (empty: intact). The retention runs (issue 9: "the real run is a ledger event").
-SIDE_CHAINS = ("privacy.retention.verify_runs",)
+# Chains kept beside the case chains for events about no case (issue 9: "the real run is a ledger
+# event"), by name: each is an object with `problems()` (its chain recomputed; empty: intact),
+# `head()` ({"seq", "hash"} of its last link, into the digest) and `extends(recorded)` (problems if
+# the head an exported digest recorded is gone or changed: a cut-off latest link shows there).
+SIDE_CHAINS = {"retention_runs": "privacy.retention.RUN_CHAIN"}
+
+
+def side_chain_heads() -> dict[str, dict[str, Any]]:
+    """The head of each side chain, for the digest (ledger.digests.take, core.backup)."""
+    return {name: import_string(path).head() for name, path in SIDE_CHAINS.items()}
+
+
+def _verify_side_chains(add: AddProblem, digest: dict[str, Any] | None) -> None:
+    recorded = (digest or {}).get("side_chains") or {}
+    for name, path in SIDE_CHAINS.items():
+        side_chain = import_string(path)
+        for problem in side_chain.problems():
+            add(problem)
+        if name in recorded:
+            for problem in side_chain.extends(recorded[name]):
+                add(problem)
 
 
 def verify(*, limit_problems: int = 50, digest: dict[str, Any] | None = None) -> Report:
@@ -242,7 +260,8 @@ def verify(*, limit_problems: int = 50, digest: dict[str, Any] | None = None) ->
     `digest` is a digest exported earlier ({"seq": .., "hash": .., "events": ..}, see ledger.digests):
     the checkpoint it names must still be at its position with that hash and every later checkpoint
     must link to it and recompute (a rewrite of the whole database, or a chain cut back to an earlier
-    head, fails here), and the ledger must hold at least the events it counted."""
+    head, fails here), the ledger must hold at least the events it counted, and each side chain must
+    still hold the head the digest recorded for it."""
     report = Report()
 
     def add(problem: str) -> None:
@@ -257,8 +276,6 @@ def verify(*, limit_problems: int = 50, digest: dict[str, Any] | None = None) ->
     _verify_checkpoints(report, add, digest)
     if digest is not None:
         _verify_count(report, add, digest)
-    for side_chain in SIDE_CHAINS:
-        for problem in import_string(side_chain)():
-            add(problem)
+    _verify_side_chains(add, digest)
     report.ok = report.first_broken is None
     return report

@@ -452,6 +452,38 @@ def verify_runs() -> list[str]:
     return problems
 
 
+class RunChain:
+    """The run records' chain as ledger.verify reads it (SIDE_CHAINS): its head goes into the daily
+    digest, so that deleting the latest run, which leaves the rest of the chain intact, is caught
+    by `verify_ledger --against DIGEST`."""
+
+    def problems(self) -> list[str]:
+        return verify_runs()
+
+    def head(self) -> dict[str, Any]:
+        last = RetentionRun.objects.order_by("-seq").first()
+        return {"seq": last.seq, "hash": last.hash} if last else {"seq": 0, "hash": GENESIS}
+
+    def extends(self, recorded: Any) -> list[str]:
+        """Problems if the run the digest recorded as the head is no longer there with its hash (the
+        chain check then proves that every later run links back to it)."""
+        try:
+            seq, digest_hash = int(recorded["seq"]), str(recorded["hash"])
+        except (TypeError, KeyError, ValueError):
+            return ["retention runs: the digest's head of the run chain is not {seq, hash}"]
+        if seq <= 0:
+            return []
+        row = RetentionRun.objects.filter(seq=seq).first()
+        if row is None:
+            return [f"retention run {seq}: the exported digest recorded it, and it is gone"]
+        if row.hash != digest_hash:
+            return [f"retention run {seq}: its hash differs from the one the exported digest recorded"]
+        return []
+
+
+RUN_CHAIN = RunChain()
+
+
 def erased_by_run(row: RetentionRun) -> QuerySet[LedgerEvent]:
     """The case events a run wrote (each names it), to check a run's counts against the ledger."""
     return LedgerEvent.objects.filter(action=ERASED_ACTION, data__retention_run=str(row.id))

@@ -104,6 +104,7 @@ def test_ledger_digest_prints_the_checkpoint_head_the_event_count_and_the_time(m
         "at": None,
         "last_event_id": None,
         "events": 0,
+        "side_chains": {"retention_runs": {"seq": 0, "hash": chain.GENESIS}},
         "taken_at": "2026-11-23T09:30:00.000000+00:00",
     }
     make_case(worked=False)

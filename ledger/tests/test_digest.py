@@ -83,6 +83,7 @@ def test_the_daily_job_exports_and_mails_the_digest_once_a_day(configured, make_
         "at": chain._ts(checkpoint.created_at),
         "last_event_id": checkpoint.last_event_id,
         "events": WORKED_EVENTS,
+        "side_chains": {"retention_runs": {"seq": 0, "hash": chain.GENESIS}},
         "taken_at": "2026-11-23T16:05:00.000000+00:00",
     }
     [message] = inbox.messages

@@ -281,6 +281,43 @@ def test_a_changed_run_record_breaks_the_run_chain(cast, body):
     assert verify().problems == ["retention run 2: missing run(s) 1–1"]
 
 
+def test_the_digest_records_the_run_chain_head_so_a_deleted_latest_run_is_caught(cast, body, tmp_path):
+    """Deleting the latest run leaves the chain before it intact: only the head kept outside the
+    system, in the daily digest (ledger.digests), shows it is gone."""
+    from ledger import digests
+
+    closed_at(OLD, cast, body)
+    with time_machine.travel(NOW, tick=False):
+        retention.run()
+        second = retention.run()
+        digest = digests.take()
+    assert digest["side_chains"] == {"retention_runs": {"seq": 2, "hash": second.run.hash}}
+    path = tmp_path / "digest.json"
+    path.write_text(digests.render(digest), encoding="utf-8")
+    out = StringIO()
+    call_command("verify_ledger", "--against", str(path), stdout=out)
+    assert "Ledger intact" in out.getvalue()
+
+    RetentionRun.objects.filter(seq=2).delete()
+    assert verify().ok  # the chain alone: run 1 is intact and is its head now
+    report = verify(digest=json.loads(path.read_text(encoding="utf-8")))
+    assert report.problems == ["retention run 2: the exported digest recorded it, and it is gone"]
+    out = StringIO()
+    with pytest.raises(CommandError, match="does not verify"):
+        call_command("verify_ledger", "--against", str(path), stdout=out)
+    assert "First broken: retention run 2: the exported digest recorded it, and it is gone" in out.getvalue()
+
+    # A later run at seq 2 again does not pass for the one recorded: its hash differs.
+    with time_machine.travel(NOW + timedelta(days=1), tick=False):
+        retention.run()
+    assert verify(digest=digest).problems == [
+        "retention run 2: its hash differs from the one the exported digest recorded"
+    ]
+    assert verify(digest={**digest, "side_chains": {"retention_runs": "x"}}).problems == [
+        "retention runs: the digest's head of the run chain is not {seq, hash}"
+    ]
+
+
 def test_an_erasure_request_and_retention_share_the_machinery(cast, body, api_as):
     """Erased on request first: retention has nothing left to do for the person."""
     complaint = closed_at(OLD, cast, body)

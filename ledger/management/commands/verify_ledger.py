@@ -22,6 +22,8 @@ def _load_digest(value: str) -> dict[str, Any]:
         loaded: dict[str, Any] = {"seq": int(digest["seq"]), "hash": str(digest["hash"])}
         if digest.get("events") is not None:
             loaded["events"] = int(digest["events"])
+        if digest.get("side_chains") is not None:
+            loaded["side_chains"] = {str(name): head for name, head in dict(digest["side_chains"]).items()}
     except (ValueError, KeyError, TypeError) as exc:
         raise CommandError(f"--against: not a ledger digest ({exc})") from exc
     if loaded["seq"] < 0 or not re.fullmatch(r"[0-9a-f]{64}", loaded["hash"]):
