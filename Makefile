@@ -7,6 +7,10 @@ CD := $(BIN)/complaintdesk
 PG_URL ?= postgres://postgres@127.0.0.1:5432/complaintdesk
 BIND ?= 127.0.0.1:8000
 WORKERS ?= 3
+# Test processes (pytest-xdist; each has its own test database). TEST_WORKERS=0 runs in one process.
+# `load` (not worksteal) keeps each process's tests in collection order (see conftest.py).
+TEST_WORKERS ?= 2
+XDIST = -n $(TEST_WORKERS) --dist load
 
 .PHONY: install chromium dovecot ldap fonts screenshots run test test-sqlite test-postgres bench soak lint messages clean
 
@@ -72,11 +76,11 @@ test: install chromium dovecot ldap
 
 test-sqlite: install
 	@echo "== test suite on SQLite =="
-	env -u DATABASE_URL $(BIN)/pytest -q $(PYTEST_ARGS)
+	env -u DATABASE_URL $(BIN)/pytest -q $(XDIST) $(PYTEST_ARGS)
 
 test-postgres: install
 	@echo "== test suite on PostgreSQL =="
-	DATABASE_URL=$(PG_URL) COMPLAINTDESK_TESTS_DB_ONLY=1 $(BIN)/pytest -q $(PYTEST_ARGS)
+	DATABASE_URL=$(PG_URL) COMPLAINTDESK_TESTS_DB_ONLY=1 $(BIN)/pytest -q $(XDIST) $(PYTEST_ARGS)
 
 screenshots: install chromium
 	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -q -k browser $(PYTEST_ARGS)

@@ -24,6 +24,17 @@ def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-unty
 
     with django_db_blocker.unblock():
         regions.load()
+    yield
+    # Before pytest-django drops the test database: a connection some thread of a test left open (a
+    # live server's) would make DROP DATABASE fail, and the database stay behind on the server.
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
 
 
 @pytest.fixture(autouse=True)
@@ -54,6 +65,8 @@ def _settings(settings, tmp_path):  # type: ignore[no-untyped-def]
     # every one of them to the crisis level. The tests of signals and crisis handling turn it on.
     settings.COMPLAINTDESK_APPLY_TEXT_SIGNALS = False
     settings.COMPLAINTDESK_SIMILARITY_DIR = str(tmp_path / "similarity")
+    # Uploads and exports go to a folder of the test's own too: `make test` runs tests in parallel.
+    settings.MEDIA_ROOT = str(tmp_path / "media")
     # Sessions do not expire (issue 9): many tests travel days ahead with a signed-in client. The
     # session tests in accounts/tests turn idle and maximum age on.
     settings.COMPLAINTDESK_SESSION_IDLE_MINUTES = 0
@@ -291,10 +304,17 @@ def smtp_server(settings):  # type: ignore[no-untyped-def]
 _DB_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback", "live_server"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-django's, whose stable sort keeps this order within its groups
 def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
-    """`make test` runs the suite on SQLite, then on PostgreSQL. A test that touches no database runs
+    """The long tests (marked slow) go first, so that the parallel processes of `make test` (xdist)
+    do not end waiting on one that started last. pytest-django then groups the tests (plain database
+    tests, then transactional ones, which empty the tables, then the rest); xdist's `load` schedule
+    hands each process the tests in that order, so no process meets a plain test after emptied tables.
+
+    `make test` runs the suite on SQLite, then on PostgreSQL. A test that touches no database runs
     the same code on the same input both times, so the PostgreSQL pass (COMPLAINTDESK_TESTS_DB_ONLY=1,
     set by `make test-postgres`) leaves it out: it ran, and passed, on the SQLite pass."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: the rest keep their order
     if os.environ.get("COMPLAINTDESK_TESTS_DB_ONLY") != "1":
         return
     keep, drop = [], []

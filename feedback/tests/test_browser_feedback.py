@@ -36,10 +36,13 @@ def _login(page, url: str, username: str) -> None:  # type: ignore[no-untyped-de
 def test_survey_answer_follow_up_call_back_and_profile(live_server, cast, org, body, browser):  # noqa: F811
     from playwright.sync_api import expect
 
-    from feedback.models import Callback, Survey, SurveyAnswer
+    from feedback.models import Callback, CallbackRule, Survey, SurveyAnswer
     from ledger.models import LedgerEvent
     from ledger.verify import verify
 
+    # The seeded 10 % sample draws from the tracking number, which holds the date: some days it picks
+    # this case at closing, and the follow-up below must be the only open call-back.
+    CallbackRule.objects.filter(kind="sample").update(active=False)
     url = live_server.url
     case = case_in_progress(cast, body, org_unit=org.store_sz.pk, priority="P3")
     case = resolve_and_close(case, cast.agent, _no_capture)
