@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db import connections, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -457,6 +458,20 @@ class ListPage:
         return (self.number - 1) * self.per_page + 1 if self.object_list else 0
 
 
+def _read_page(rows: QuerySet) -> list[Any]:
+    """A page's rows. On PostgreSQL without parallel workers: a page is LIMIT 51 along an index's
+    order, and under a parallel plan each of three processes walks that order to 51 rows of its own
+    (a search for 发票 at 1 M complaints: 84 ms parallel, 26 ms serial; issue 8)."""
+    connection = connections[rows.db]
+    if connection.vendor != "postgresql":
+        return list(rows)
+    with transaction.atomic(using=rows.db), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        read = list(rows)
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather TO DEFAULT")  # for an enclosing transaction
+    return read
+
+
 def page_of(queryset: QuerySet, number: Any, per_page: int, cap: int | None = None) -> ListPage:
     """The page `number` (1 when it is not a positive number; the last page when it is past the end),
     read with one query, and the list's bounded count with a second one only when the page does not
@@ -466,7 +481,7 @@ def page_of(queryset: QuerySet, number: Any, per_page: int, cap: int | None = No
         wanted = min(max(int(number), 1), _MAX_PAGE)
     except (TypeError, ValueError):
         wanted = 1
-    rows = list(queryset[(wanted - 1) * per_page : wanted * per_page + 1])
+    rows = _read_page(queryset[(wanted - 1) * per_page : wanted * per_page + 1])
     if len(rows) > per_page:
         count = bounded_count(queryset, cap)
         return ListPage(rows[:per_page], wanted, per_page, count, count <= cap, cap, has_next=True)
@@ -475,5 +490,5 @@ def page_of(queryset: QuerySet, number: Any, per_page: int, cap: int | None = No
     # Past the end: the last page, if the list is short enough to know where it ends.
     count = bounded_count(queryset, cap)
     last = max(1, math.ceil(min(count, cap) / per_page))
-    rows = list(queryset[(last - 1) * per_page : last * per_page + 1])
+    rows = _read_page(queryset[(last - 1) * per_page : last * per_page + 1])
     return ListPage(rows[:per_page], last, per_page, count, count <= cap, cap, has_next=len(rows) > per_page)
