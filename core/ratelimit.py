@@ -1,5 +1,7 @@
-"""Rate limits for public endpoints: fixed one-minute windows counted in the database, so every
-server process shares them. COMPLAINTDESK_RATELIMIT=off lifts them (load tests)."""
+"""Rate limits for public endpoints, counted in the database so every server process shares them.
+A limit per minute is a sliding window: the count of the current minute plus the previous minute's
+count weighted by how much of it still lies within the last 60 seconds, so a burst across a minute
+boundary is not let through twice. COMPLAINTDESK_RATELIMIT=off lifts them (load tests)."""
 
 import ipaddress
 import time
@@ -56,7 +58,7 @@ def _in_networks(address: str, networks: list[str]) -> bool:
 
 
 def hit(scope: str, request: HttpRequest, per_minute: int) -> None:
-    """Count a request; raise RateLimited past `per_minute` in the current minute."""
+    """Count a request; raise RateLimited past `per_minute` in the last sixty seconds (sliding)."""
     if not settings.COMPLAINTDESK_RATELIMIT:
         return
     now = time.time()
@@ -69,8 +71,12 @@ def hit(scope: str, request: HttpRequest, per_minute: int) -> None:
             [key, window],
         )
         count = cursor.fetchone()[0]
-    if count > per_minute:
-        raise RateLimited(retry_after=60 - int(now % 60))
+        cursor.execute('SELECT "count" FROM core_ratecounter WHERE "key" = %s AND "window" = %s', [key, window - 1])
+        row = cursor.fetchone()
+    previous = row[0] if row else 0
+    elapsed = (now % 60) / 60
+    if count + previous * (1 - elapsed) > per_minute:
+        raise RateLimited(retry_after=max(1, 60 - int(now % 60)))
 
 
 def count_failure(key: str, window_minutes: int) -> int:
