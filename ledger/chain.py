@@ -19,10 +19,15 @@ CHECKPOINT_SETTLE = timedelta(seconds=5)
 RESCAN = timedelta(minutes=10)
 
 
+# Actions that are in a case's chain but change nothing on the case: reads (views, evidence downloads,
+# exports of personal data) for the chain of custody, and resends of a message already written.
+NEUTRAL_PREFIXES = ("view_", "download_", "export_", "resend_")
+
+
 def is_read(action: str) -> bool:
-    """Reads of a case (viewing or downloading evidence, exports of personal data) are in the chain
-    for the chain of custody but change nothing: they do not move the case's version."""
-    return action.startswith(("view_", "download_", "export_"))
+    """A read of a case, or another action that changes nothing on it (NEUTRAL_PREFIXES): it does not
+    move the case's version."""
+    return action.startswith(NEUTRAL_PREFIXES)
 
 
 def canonical(payload: dict[str, Any]) -> bytes:

@@ -58,5 +58,22 @@ def retry(delivery: Delivery, *, user) -> Delivery:  # type: ignore[no-untyped-d
         if not taken:
             check_retry(current, now)  # raises, naming the state that refused it
             raise ValidationError("delivery", _("该消息刚被其他人或任务处理，请刷新后再试。"))
+        _record_resend(current, user)
         enqueue_after_commit(send_delivery, current.pk)
     return current
+
+
+def _record_resend(delivery: Delivery, user) -> None:  # type: ignore[no-untyped-def]
+    """The staff retry in the case's chain (issue 9: every write is an event): `resend_notification`,
+    which changes nothing on the case (ledger.chain.NEUTRAL_PREFIXES), naming the message, not its text."""
+    from complaints.ledgering import Actor, record, snapshot
+    from complaints.models import Complaint
+
+    complaint = Complaint.objects.select_for_update(of=("self",)).get(pk=delivery.complaint_id)
+    record(
+        complaint,
+        action="resend_notification",
+        actor=Actor.staff(user),
+        before=snapshot(complaint),
+        data={"delivery": delivery.pk, "event": delivery.event, "channel": delivery.channel},
+    )

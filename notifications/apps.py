@@ -10,8 +10,9 @@ class NotificationsConfig(AppConfig):
     name = "notifications"
     verbose_name = _("通知")
     default_auto_field = "django.db.models.BigAutoField"
-    # This app writes no ledger events of its own (a message is not a change of the case).
-    timeline_labels: dict[str, str] = {}
+    # A message is not a change of the case: the one event of this app is a staff "retry now", which
+    # does not move the case's version (ledger.chain.NEUTRAL_PREFIXES).
+    timeline_labels: dict[str, str] = {"resend_notification": _("重新发送通知")}
 
     # --- for the privacy app (PIPL: a person's data, and its erasure) ----------------------------
 

@@ -3,6 +3,9 @@ with it, and another department."""
 
 from complaints import actions
 from complaints.ledgering import Actor
+from complaints.models import Complaint
+from ledger.models import LedgerEvent
+from ledger.verify import verify
 from notifications.models import Delivery
 
 from .conftest import fresh, new_case, page
@@ -56,6 +59,7 @@ def test_a_writer_of_the_case_retries_a_failed_message(
     api_as, cast, body, smtp_server, django_capture_on_commit_callbacks
 ):
     complaint, delivery = _case_with_a_failed_message(cast, body)
+    version = Complaint.objects.get(pk=complaint.pk).version
     with django_capture_on_commit_callbacks(execute=True):
         response = api_as(cast.agent).post(f"/complaints/{complaint.tracking_no}/notifications/{delivery.pk}/retry")
     # Accepted: the send runs after commit, from a task.
@@ -64,6 +68,12 @@ def test_a_writer_of_the_case_retries_a_failed_message(
     assert len(smtp_server.messages) == 1
     delivery.refresh_from_db()
     assert delivery.status == "sent" and delivery.retried_by == cast.agent and delivery.retried_at is not None
+    # The retry is in the case's chain, and changes nothing on the case: the version stays, the chain verifies.
+    event = LedgerEvent.objects.filter(complaint=complaint, action="resend_notification").get()
+    assert event.actor == f"staff:{cast.agent.pk}" and event.changes == {}
+    assert event.data == {"delivery": delivery.pk, "event": delivery.event, "channel": delivery.channel}
+    assert Complaint.objects.get(pk=complaint.pk).version == version
+    assert verify().ok
 
 
 def test_read_only_roles_and_other_departments_cannot_retry(api_as, cast, body):
