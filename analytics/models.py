@@ -8,6 +8,7 @@ handling-time histogram per date and dimension, so that a dashboard reads O(days
 whatever the number of complaints. Dashboards read these tables only, never the complaints table.
 """
 
+from bisect import bisect_right
 from decimal import Decimal
 
 from django.db import models
@@ -18,17 +19,14 @@ from django.db.models.functions import Coalesce
 # locating the p90 before it is read exactly from CaseFact (analytics.selectors.percentiles). The
 # dashboard's histogram edges are a subset of these.
 HANDLING_EDGES = (0, 1, 2, 4, 8, 12, 16, 24, 32, 40, 48, 60, 72, 96, 120, 168, 240, 360, 480, 720, 1440)
+_EDGE_SECONDS = tuple(edge * 3600 for edge in HANDLING_EDGES)
 
 
 def handling_bucket(seconds: float | None) -> int | None:
     """The index of the HANDLING_EDGES bucket holding this handling time (None: not resolved)."""
     if seconds is None:
         return None
-    bucket = 0
-    for i, edge in enumerate(HANDLING_EDGES):
-        if seconds >= edge * 3600:
-            bucket = i
-    return bucket
+    return max(bisect_right(_EDGE_SECONDS, seconds) - 1, 0)
 
 
 class RollupCursor(models.Model):

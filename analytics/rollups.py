@@ -15,12 +15,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Max, Q, Sum
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from complaints import calendar
 from complaints.choices import Outcome, Status
 from complaints.models import Complaint
+from ledger.chain import NEUTRAL_PREFIXES
 from ledger.models import LedgerEvent
 
 from .models import (
@@ -43,7 +45,7 @@ CLOSED_STATES = frozenset({Status.CLOSED, Status.ARCHIVED})
 # Compensation figures count this currency only (remedies in another currency are not added in).
 CURRENCY = "CNY"
 SATISFIED_AT_LEAST = 4
-_READ_PREFIXES = ("view_", "download_", "export_")
+_READ_PREFIXES = NEUTRAL_PREFIXES  # events that change no fact
 GROUP_FIELDS = ("category_id", "product", "org_unit_id", "region", "channel", "priority", "outcome")
 
 # The dimensions of the narrow rollups (DailySlice), in the order a slice names them (dim_a before
@@ -87,72 +89,121 @@ def slice_for(dims: Iterable[str]) -> tuple[str, ...] | None:
     return wanted if wanted in SLICES else None
 
 
+def _ids(ids: list[int]) -> Any:
+    """The right-hand side of an `__in` filter on these ids: on PostgreSQL one array parameter
+    (`IN (SELECT unnest(%s))`), since building and sending 500 parameters per query was a large part of
+    a catch-up round's time; elsewhere the list."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", (list(ids),))
+    return ids
+
+
+def _flag(condition: Q) -> ExpressionWrapper:
+    return ExpressionWrapper(condition, output_field=BooleanField())
+
+
+def _escalated(ids: list[int]) -> dict[int, int]:
+    """{case id: the highest escalation level its ledger events record}, for the cases that have any
+    (an escalation_level change is [before, after]; a later de-escalation does not lower it)."""
+    if connection.vendor == "postgresql":
+        # Aggregated in the database: decoding every event's JSON in Python cost seconds per round.
+        level = "changes -> 'escalation_level' -> -1"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT complaint_id, MAX(({level})::numeric) FROM {LedgerEvent._meta.db_table} "  # noqa: S608 (our names)
+                f"WHERE complaint_id = ANY(%s::bigint[]) AND changes ? 'escalation_level' "
+                f"AND jsonb_typeof(changes -> 'escalation_level') = 'array' AND jsonb_typeof({level}) = 'number' "
+                "GROUP BY complaint_id",
+                [list(ids)],
+            )
+            return {cid: int(top) for cid, top in cursor.fetchall()}
+    escalated: dict[int, int] = {}
+    for cid, pair in LedgerEvent.objects.filter(complaint_id__in=ids, changes__has_key="escalation_level").values_list(
+        "complaint_id", "changes__escalation_level"
+    ):
+        if isinstance(pair, list) and pair and isinstance(pair[-1], int):
+            escalated[cid] = max(escalated.get(cid, 0), pair[-1])
+    return escalated
+
+
 def _local_date(moment: Any) -> date:
     return timezone.localtime(moment, timezone.get_default_timezone()).date()
 
 
-def _facts_for(ids: list[int], seqs: dict[int, int], now: Any) -> list[CaseFact]:
+def _facts_for(ids: list[int], seqs: dict[int, int], now: Any) -> list[dict[str, Any]]:
+    """The CaseFact rows of these cases, as {column attname: value} (model instances only where
+    bulk_create needs them: building 50,000 of them took seconds)."""
     from feedback.models import SurveyAnswer
     from resolutions.choices import RemedyStatus
     from resolutions.models import Remedy
 
     # Named tuples, not model instances: building 50,000 deferred Complaint objects was a quarter of
     # a catch-up round's time (issue 8: catch-up target).
-    complaints = Complaint.objects.filter(pk__in=ids).values_list(
-        "pk",
-        "tracking_no",
-        "received_at",
-        "category_id",
-        "subcategory_id",
-        "product_sku",
-        "product_model",
-        "product_name",
-        "org_unit_id",
-        "province_code",
-        "us_state",
-        "channel",
-        "priority",
-        "department_id",
-        "owner_id",
-        "status",
-        "outcome",
-        "acknowledged_at",
-        "ack_due_at",
-        "resolved_at",
-        "resolution_due_at",
-        "closed_at",
-        "reopen_count",
-        "escalation_level",
-        named=True,
+    # The deadline comparisons in SQL: loading four more timestamps per case cost more than they do.
+    complaints = (
+        Complaint.objects.filter(pk__in=_ids(ids))
+        .annotate(
+            ack_known=_flag(Q(acknowledged_at__isnull=False)),
+            ack_on_time=_flag(
+                Q(acknowledged_at__isnull=False)
+                & (Q(ack_due_at__isnull=True) | Q(acknowledged_at__lte=F("ack_due_at")))
+            ),
+            resolved_on_time=_flag(
+                Q(resolved_at__isnull=False)
+                & (Q(resolution_due_at__isnull=True) | Q(resolved_at__lte=F("resolution_due_at")))
+            ),
+            has_closed_at=_flag(Q(closed_at__isnull=False)),
+        )
+        .values_list(
+            "pk",
+            "tracking_no",
+            "received_at",
+            "category_id",
+            "subcategory_id",
+            "product_sku",
+            "product_model",
+            "product_name",
+            "org_unit_id",
+            "province_code",
+            "us_state",
+            "channel",
+            "priority",
+            "department_id",
+            "owner_id",
+            "status",
+            "outcome",
+            "ack_known",
+            "ack_on_time",
+            "resolved_at",
+            "resolved_on_time",
+            "has_closed_at",
+            "reopen_count",
+            "escalation_level",
+            named=True,
+        )
     )
     hours = calendar.default_working_hours()
-    scores = dict(SurveyAnswer.objects.filter(complaint_id__in=ids).values_list("complaint_id", "outcome"))
+    scores = dict(SurveyAnswer.objects.filter(complaint_id__in=_ids(ids)).values_list("complaint_id", "outcome"))
     paid = {
         row["complaint_id"]: (row["n"], row["total"] or Decimal("0"))
-        for row in Remedy.objects.filter(complaint_id__in=ids, status=RemedyStatus.PAID)
+        for row in Remedy.objects.filter(complaint_id__in=_ids(ids), status=RemedyStatus.PAID)
         .values("complaint_id")
         .annotate(n=Count("id"), total=Sum("amount", filter=Q(currency=CURRENCY)))
         .order_by()
     }
-    escalated: dict[int, int] = {}
-    for cid, changes in LedgerEvent.objects.filter(
-        complaint_id__in=ids, changes__has_key="escalation_level"
-    ).values_list("complaint_id", "changes"):
-        pair = changes.get("escalation_level")
-        if isinstance(pair, list) and pair and isinstance(pair[-1], int):
-            escalated[cid] = max(escalated.get(cid, 0), pair[-1])
+    escalated = _escalated(ids)
     facts = []
     for c in complaints:
         n_paid, amount = paid.get(c.pk, (0, Decimal("0")))
         resolved = c.resolved_at is not None
         # Archived straight from "rejected" has no closed_at: not a closed case.
-        closed_now = c.status in CLOSED_STATES and c.closed_at is not None
+        closed_now = c.status in CLOSED_STATES and bool(c.has_closed_at)
         handling_w = handling_c = None
         if resolved:
             handling_c = max((c.resolved_at - c.received_at).total_seconds(), 0.0)
             handling_w = calendar.working_hours_between(c.received_at, c.resolved_at, hours) * 3600
         facts.append(
-            CaseFact(
+            dict(
                 working_bucket=handling_bucket(handling_w),
                 calendar_bucket=handling_bucket(handling_c),
                 complaint_id=c.pk,
@@ -170,12 +221,11 @@ def _facts_for(ids: list[int], seqs: dict[int, int], now: Any) -> list[CaseFact]
                 status=c.status,
                 outcome=c.outcome,
                 merged=c.status == Status.MERGED,
-                acknowledged=c.acknowledged_at is not None,
-                ack_in_sla=c.acknowledged_at is not None
-                and (c.ack_due_at is None or c.acknowledged_at <= c.ack_due_at),
+                acknowledged=bool(c.ack_known),
+                ack_in_sla=bool(c.ack_on_time),
                 resolved=resolved,
                 resolved_date=_local_date(c.resolved_at) if resolved else None,
-                resolved_in_sla=resolved and (c.resolution_due_at is None or c.resolved_at <= c.resolution_due_at),
+                resolved_in_sla=resolved and bool(c.resolved_on_time),
                 closed=closed_now,
                 ever_closed=closed_now or c.reopen_count > 0,
                 closed_resolved=closed_now and (c.outcome in RESOLVED_OUTCOMES or n_paid > 0),
@@ -202,11 +252,42 @@ def refresh_cases(seqs: dict[int, int]) -> set[date]:
         batch = ids[i : i + BATCH]
         facts = _facts_for(batch, seqs, now)
         with transaction.atomic():
-            dates.update(CaseFact.objects.filter(pk__in=batch).values_list("received_date", flat=True))
-            CaseFact.objects.filter(pk__in=batch).delete()
-            CaseFact.objects.bulk_create(facts, batch_size=BATCH)
-        dates.update(f.received_date for f in facts)
+            dates.update(_delete_facts(batch))
+            _store_facts(facts)
+        dates.update(f["received_date"] for f in facts)
     return dates
+
+
+def _delete_facts(ids: list[int]) -> set[date]:
+    """Delete the fact rows of these cases; the received dates they had."""
+    if connection.vendor != "postgresql":
+        dates = set(CaseFact.objects.filter(pk__in=ids).values_list("received_date", flat=True))
+        CaseFact.objects.filter(pk__in=ids).delete()
+        return dates
+    q = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {q(CaseFact._meta.db_table)} WHERE complaint_id = ANY(%s::bigint[]) "  # noqa: S608 (our names)
+            "RETURNING received_date",
+            [list(ids)],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _store_facts(facts: list[dict[str, Any]]) -> None:
+    """Insert these fact rows: by COPY on PostgreSQL (bulk_create's statement building for 37 columns was
+    a large part of a catch-up round's time), by bulk_create elsewhere."""
+    if connection.vendor != "postgresql":
+        CaseFact.objects.bulk_create([CaseFact(**fact) for fact in facts], batch_size=BATCH)
+        return
+    fields = CaseFact._meta.concrete_fields
+    q = connection.ops.quote_name
+    columns = ", ".join(q(f.column) for f in fields)
+    names = [f.attname for f in fields]
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        with cursor.cursor.copy(f"COPY {q(CaseFact._meta.db_table)} ({columns}) FROM STDIN") as copy:
+            for fact in facts:
+                copy.write_row([fact[name] for name in names])
 
 
 # The counts and sums of a set of case facts: the DailyRollup columns, and what the selectors
@@ -348,6 +429,14 @@ def _insert_statements(where: str) -> list[str]:
     return statements
 
 
+def _tune_for_rebuild(cursor: Any) -> None:
+    """PostgreSQL, for the rest of the transaction: no JIT (compiling the slices' GROUPING SETS with its
+    hundreds of SUM(CASE …) took longer, 4.4 s, than running them) and room to sort and hash in memory."""
+    if connection.vendor == "postgresql":
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+
+
 def rebuild_days(days: Iterable[date] | None) -> int:
     """Rebuild the DailyRollup, DailySlice and HandlingRollup rows of these received dates from CaseFact
     (a superset of the groups touched: a date's facts are few and indexed); None rebuilds every date.
@@ -356,6 +445,7 @@ def rebuild_days(days: Iterable[date] | None) -> int:
     with connection.cursor() as cursor:
         if days is None:
             with transaction.atomic():
+                _tune_for_rebuild(cursor)
                 for model in (DailyRollup, DailySlice, HandlingRollup):
                     model.objects.all().delete()
                 for statement in _insert_statements("1 = 1"):
@@ -367,6 +457,7 @@ def rebuild_days(days: Iterable[date] | None) -> int:
             where = "f.received_date IN (" + ", ".join(f"%(d{n})s" for n in range(len(chunk))) + ")"
             params: dict[str, Any] = {"no": False, "yes": True, **{f"d{n}": day for n, day in enumerate(chunk)}}
             with transaction.atomic():
+                _tune_for_rebuild(cursor)
                 for model in (DailyRollup, DailySlice, HandlingRollup):
                     model.objects.filter(date__in=chunk).delete()
                 statements = _insert_statements(where)
@@ -415,29 +506,26 @@ def _catch_up(cursor: RollupCursor) -> dict[str, int]:
     events = LedgerEvent.objects.all()
     if cursor.last_event_at is not None:
         events = events.filter(Q(id__gt=cursor.last_event_id) | Q(created_at__gte=cursor.last_event_at - RESCAN))
-    top_id, top_at = cursor.last_event_id, cursor.last_event_at
-    seqs: dict[int, int] = {}
-    seen = 0
-    for event_id, cid, seq, action, created_at in events.values_list(
-        "id", "complaint_id", "seq", "action", "created_at"
-    ).iterator(chunk_size=5000):
-        seen += 1
-        top_id = max(top_id, event_id)
-        top_at = created_at if top_at is None or created_at > top_at else top_at
-        if action.startswith(_READ_PREFIXES):
-            continue  # views and exports change nothing
-        if seq > seqs.get(cid, 0):
-            seqs[cid] = seq
+    # Two aggregates inside the database, not a loop over every event in Python (issue 8: catch-up).
+    seen = events.aggregate(n=Count("id"), top_id=Max("id"), top_at=Max("created_at"))
+    top_id = max(cursor.last_event_id, seen["top_id"] or 0)
+    top_at = cursor.last_event_at
+    if seen["top_at"] is not None and (top_at is None or seen["top_at"] > top_at):
+        top_at = seen["top_at"]
+    writes = events
+    for prefix in _READ_PREFIXES:
+        writes = writes.exclude(action__startswith=prefix)  # views, exports, resends change no fact
+    seqs = dict(writes.values("complaint_id").annotate(seq=Max("seq")).order_by().values_list("complaint_id", "seq"))
     if seqs:
         known = {}
         ids = list(seqs)
         for i in range(0, len(ids), BATCH):
-            known.update(CaseFact.objects.filter(pk__in=ids[i : i + BATCH]).values_list("pk", "last_seq"))
+            known.update(CaseFact.objects.filter(pk__in=_ids(ids[i : i + BATCH])).values_list("pk", "last_seq"))
         seqs = {cid: seq for cid, seq in seqs.items() if seq > known.get(cid, 0)}
     dates = refresh_cases(seqs) if seqs else set()
     rows = rebuild_days(dates) if dates else 0
     _advance(cursor, top_id, top_at)
-    return {"events": seen, "cases": len(seqs), "days": len(dates), "rows": rows}
+    return {"events": seen["n"], "cases": len(seqs), "days": len(dates), "rows": rows}
 
 
 def backfill() -> dict[str, int]:

@@ -168,9 +168,12 @@ def working_hours_between(start: datetime, end: datetime, hours: tuple[time, tim
     hours = hours or default_working_hours()
     total = 0.0
     tz = timezone.get_default_timezone()
-    day = _local(start).date()
-    while day <= _local(end).date():
-        if is_working_day(day):
+    day, last = _local(start).date(), _local(end).date()
+    year = schedule(day.year)
+    while day <= last:
+        if year.year != day.year:
+            year = schedule(day.year)
+        if year.is_working_day(day):
             lo = max(start, datetime.combine(day, hours[0], tzinfo=tz))
             hi = min(end, datetime.combine(day, hours[1], tzinfo=tz))
             if hi > lo:

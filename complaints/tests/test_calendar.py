@@ -252,6 +252,9 @@ def test_working_hours_between_for_handling_time():
     # The make-up Saturday counts; the Sunday does not.
     assert calendar.working_hours_between(at(2026, 10, 10, 0), at(2026, 10, 12, 0), hours) == 8.5
     assert calendar.working_hours_between(at(2026, 3, 9, 18), at(2026, 3, 9, 20), hours) == 0
+    # Across a new year, each day by its own year's schedule: Wed 2025-12-31 works, 1–3 January 2026
+    # are off, Sunday the 4th is a make-up working day, Monday the 5th works.
+    assert calendar.working_hours_between(at(2025, 12, 31, 9), at(2026, 1, 5, 17, 30), hours) == 3 * 8.5
 
 
 def test_working_hours_default_to_the_settings(settings):
