@@ -45,7 +45,6 @@ CLOSED_STATES = frozenset({Status.CLOSED, Status.ARCHIVED})
 # Compensation figures count this currency only (remedies in another currency are not added in).
 CURRENCY = "CNY"
 SATISFIED_AT_LEAST = 4
-_READ_PREFIXES = NEUTRAL_PREFIXES  # events that change no fact
 GROUP_FIELDS = ("category_id", "product", "org_unit_id", "region", "channel", "priority", "outcome")
 
 # The dimensions of the narrow rollups (DailySlice), in the order a slice names them (dim_a before
@@ -513,7 +512,7 @@ def _catch_up(cursor: RollupCursor) -> dict[str, int]:
     if seen["top_at"] is not None and (top_at is None or seen["top_at"] > top_at):
         top_at = seen["top_at"]
     writes = events
-    for prefix in _READ_PREFIXES:
+    for prefix in NEUTRAL_PREFIXES:
         writes = writes.exclude(action__startswith=prefix)  # views, exports, resends change no fact
     seqs = dict(writes.values("complaint_id").annotate(seq=Max("seq")).order_by().values_list("complaint_id", "seq"))
     if seqs:

@@ -5,6 +5,7 @@ boundary is not let through twice. COMPLAINTDESK_RATELIMIT=off lifts them (load 
 
 import ipaddress
 import time
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -65,12 +66,7 @@ def hit(scope: str, request: HttpRequest, per_minute: int) -> None:
     window = int(now // 60)
     key = f"{scope}:{_bucket(client_address(request))}"[:120]
     with connection.cursor() as cursor:
-        cursor.execute(
-            'INSERT INTO core_ratecounter ("key", "window", "count") VALUES (%s, %s, 1) '
-            'ON CONFLICT ("key", "window") DO UPDATE SET "count" = core_ratecounter."count" + 1 RETURNING "count"',
-            [key, window],
-        )
-        count = cursor.fetchone()[0]
+        count = _bump(cursor, key, window)
         cursor.execute('SELECT "count" FROM core_ratecounter WHERE "key" = %s AND "window" = %s', [key, window - 1])
         row = cursor.fetchone()
     previous = row[0] if row else 0
@@ -85,12 +81,17 @@ def count_failure(key: str, window_minutes: int) -> int:
     minute = int(time.time() // 60)
     window = minute - minute % window_minutes
     with connection.cursor() as cursor:
-        cursor.execute(
-            'INSERT INTO core_ratecounter ("key", "window", "count") VALUES (%s, %s, 1) '
-            'ON CONFLICT ("key", "window") DO UPDATE SET "count" = core_ratecounter."count" + 1 RETURNING "count"',
-            [key[:120], window],
-        )
-        return int(cursor.fetchone()[0])
+        return _bump(cursor, key[:120], window)
+
+
+def _bump(cursor: Any, key: str, window: int) -> int:
+    """Add one to the counter of `key` in `window`; the count now."""
+    cursor.execute(
+        'INSERT INTO core_ratecounter ("key", "window", "count") VALUES (%s, %s, 1) '
+        'ON CONFLICT ("key", "window") DO UPDATE SET "count" = core_ratecounter."count" + 1 RETURNING "count"',
+        [key, window],
+    )
+    return int(cursor.fetchone()[0])
 
 
 def failures(key: str, window_minutes: int) -> int:
