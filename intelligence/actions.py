@@ -63,6 +63,7 @@ def train(
             metrics=metrics,
             blob_sha256=sha256,
             blob_size=size,
+            blob_hmac=engine.signature(content),
         )
         audit.append(
             ModelAction.TRAIN,
@@ -157,7 +158,7 @@ def evaluate(model: ClassifierModel, data: Labelled) -> dict[str, Any]:
 
 
 def load(model: ClassifierModel) -> Any:
-    """The fitted pipeline of a version, checked against its SHA-256, cached per process."""
+    """The fitted pipeline of a version, checked against its SHA-256 and HMAC, cached per process."""
     cached = _CACHE.get(model.blob_sha256)
     if cached is not None:
         return cached
@@ -165,7 +166,7 @@ def load(model: ClassifierModel) -> Any:
         raise engine.ModelError(_("模型文件不存在：%(sha)s") % {"sha": model.blob_sha256})
     with store.open(model.blob_sha256) as blob:
         content = blob.read()
-    pipeline = engine.loads(content, model.blob_sha256)
+    pipeline = engine.loads(content, model.blob_sha256, model.blob_hmac)
     if len(_CACHE) >= _CACHE_SIZE:
         _CACHE.pop(next(iter(_CACHE)))
     _CACHE[model.blob_sha256] = pipeline

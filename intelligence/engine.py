@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import io
 import time
 from typing import Any
@@ -138,13 +139,33 @@ def dumps(pipeline: Any, **meta: Any) -> bytes:
     return buffer.getvalue()
 
 
-def loads(content: bytes, sha256: str) -> Any:
-    """The pipeline from stored bytes, after checking that they still hash to their recorded name
-    (the blob is ours, but pickle runs code: never load bytes that are not what we stored)."""
+def signature(content: bytes, secret: str | None = None) -> str:
+    """HMAC-SHA256 of a model blob, keyed by SECRET_KEY. The SHA-256 names the blob in a store that
+    also holds uploaded evidence; the HMAC proves that this process's own training wrote it, so that
+    whoever can change a database row cannot point a model at a pickle of their own."""
+    from django.conf import settings
+
+    key = f"complaintdesk.intelligence.model:{settings.SECRET_KEY if secret is None else secret}"
+    return hmac.new(key.encode(), content, hashlib.sha256).hexdigest()
+
+
+def signed(content: bytes, mac: str) -> bool:
+    """Whether `mac` is the blob's HMAC under SECRET_KEY or one of SECRET_KEY_FALLBACKS (rotation)."""
+    from django.conf import settings
+
+    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return bool(mac) and any(hmac.compare_digest(signature(content, s), mac) for s in secrets)
+
+
+def loads(content: bytes, sha256: str, mac: str) -> Any:
+    """The pipeline from stored bytes, after checking that they still hash to their recorded name and
+    carry our HMAC (pickle runs code: never load bytes that are not what we stored)."""
     import joblib
 
     if hashlib.sha256(content).hexdigest() != sha256:
         raise ModelError(_("模型文件的 SHA-256 与记录不符，拒绝加载。"))
+    if not signed(content, mac):
+        raise ModelError(_("模型文件的签名（HMAC）不符，拒绝加载；请重新训练。"))
     payload = joblib.load(io.BytesIO(content))
     if not isinstance(payload, dict) or payload.get("format") != FORMAT_VERSION:
         raise ModelError(_("模型文件格式不受支持，请重新训练。"))

@@ -12,7 +12,7 @@ from .choices import ModelAction
 
 class ClassifierModel(models.Model):
     """One trained version of the classifier for a target. The fitted pipeline is a blob in the
-    content-addressed store (evidence.store), named by its SHA-256, which is checked before loading."""
+    content-addressed store (evidence.store), named by its SHA-256; that and its HMAC are checked before loading."""
 
     target = models.CharField(_("预测目标"), max_length=60, db_index=True)
     version = models.PositiveIntegerField(_("版本"))
@@ -26,6 +26,8 @@ class ClassifierModel(models.Model):
     metrics = models.JSONField(_("评估指标"), default=dict)
     blob_sha256 = models.CharField(max_length=64)
     blob_size = models.PositiveBigIntegerField(default=0)
+    # HMAC-SHA256 of the blob keyed by SECRET_KEY (engine.signature), checked before unpickling.
+    blob_hmac = models.CharField(max_length=64, blank=True, default="")
     active = models.BooleanField(_("启用"), default=False)
 
     class Meta:

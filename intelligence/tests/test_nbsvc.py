@@ -62,7 +62,7 @@ def test_pipeline_with_nbsvc_is_calibrated_and_survives_storage():
     proba = pipeline.predict_proba(["快递三天还没送到，物流信息一直不更新"])
     assert proba.shape == (1, 4) and proba.sum() == pytest.approx(1.0)
     blob = engine.dumps(pipeline)
-    loaded = engine.loads(blob, hashlib.sha256(blob).hexdigest())
+    loaded = engine.loads(blob, hashlib.sha256(blob).hexdigest(), engine.signature(blob))
     assert engine.predict(loaded, ["个人信息被泄露，每天接到骚扰营销电话"])[0][0] == "privacy"
     numpy.testing.assert_allclose(loaded.predict_proba(data.texts[:10]), pipeline.predict_proba(data.texts[:10]))
 

@@ -83,6 +83,60 @@ def test_a_model_whose_stored_bytes_changed_is_not_loaded(three_versions, settin
     assert not ClassifierModel.objects.filter(active=True).exists()
 
 
+def test_a_model_row_pointed_at_bytes_we_did_not_write_is_not_loaded(three_versions, settings):
+    """Whoever can change a database row cannot make us unpickle a blob of their own from the shared
+    store (uploaded evidence lives there too): the HMAC is keyed by SECRET_KEY, not in the database."""
+    from evidence import store
+
+    model = three_versions[0]
+    actions._CACHE.clear()
+    foreign = engine.dumps({"not": "ours"})
+    sha256, size = store.put(foreign)
+    ClassifierModel.objects.filter(pk=model.pk).update(blob_sha256=sha256, blob_size=size)
+    model.refresh_from_db()
+    with pytest.raises(engine.ModelError, match="HMAC"):
+        actions.load(model)
+    ClassifierModel.objects.filter(pk=model.pk).update(blob_hmac=engine.signature(foreign, "another key"))
+    model.refresh_from_db()
+    with pytest.raises(engine.ModelError, match="HMAC"):
+        actions.load(model)
+    ClassifierModel.objects.filter(pk=model.pk).update(blob_hmac="")
+    model.refresh_from_db()
+    with pytest.raises(engine.ModelError, match="HMAC"):
+        actions.activate(model)
+    assert not ClassifierModel.objects.filter(active=True).exists()
+
+
+def test_a_model_signed_before_a_key_rotation_still_loads(three_versions, settings):
+    model = three_versions[1]
+    actions._CACHE.clear()
+    old_key = settings.SECRET_KEY
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "the new key " + "x" * 40, [old_key]
+    assert engine.predict(actions.load(model), ["快递三天还没送到"])[0][0] in {
+        "delivery",
+        "product_quality",
+        "privacy",
+        "price_charges",
+    }
+    actions._CACHE.clear()
+    settings.SECRET_KEY_FALLBACKS = []
+    with pytest.raises(engine.ModelError, match="HMAC"):
+        actions.load(model)
+
+
+def test_the_migration_signs_versions_stored_before_it(three_versions):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("intelligence.migrations.0004_classifiermodel_blob_hmac")
+    signed = {m.pk: m.blob_hmac for m in ClassifierModel.objects.all()}
+    ClassifierModel.objects.update(blob_hmac="")
+    migration.sign_existing(apps, None)
+    assert {m.pk: m.blob_hmac for m in ClassifierModel.objects.all()} == signed
+    assert all(len(mac) == 64 for mac in signed.values())
+
+
 def test_deactivation_leaves_the_target_without_a_model(three_versions):
     actions.activate(three_versions[0])
     actions.deactivate("category")
