@@ -6,10 +6,11 @@ import logging
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.core.mail.message import make_msgid
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_tasks import task
+
+from core import mailref
 
 log = logging.getLogger("complaintdesk.mail")
 
@@ -33,7 +34,7 @@ def mail_reply(reply_id: int) -> str:
     headers = {
         # A reply to this mail carries the tracking number back (In-Reply-To), so intake files it on the case.
         "X-ComplaintDesk-Tracking": c.tracking_no,
-        "Message-ID": make_msgid(idstring=c.tracking_no),
+        "Message-ID": mailref.message_id(c.tracking_no),
     }
     body = f"{reply.text}\n\n--\n{footer}\n"
     try:

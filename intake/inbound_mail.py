@@ -4,9 +4,13 @@ contact log of the case it answers.
 The raw message is stored first (content-addressed, in the evidence store) and recorded as an
 `InboundMail`, before anything is parsed: a mail that cannot be parsed loses nothing and waits for
 an agent (status `failed`, with the reason). Then, in one transaction per mail:
-- a reply (a tracking number in X-ComplaintDesk-Tracking, the subject, In-Reply-To or References,
-  from the case's own complainant e-mail) → a consumer message on that case, the raw mail and its
-  attachments as evidence;
+- a reply (In-Reply-To or References naming one of our mails about a case, with its reply token
+  (core.mailref), from the case's own complainant e-mail) → a consumer message on that case, the raw
+  mail and its attachments as evidence;
+- a mail that names a case (a tracking number in X-ComplaintDesk-Tracking, the subject or the
+  references) from its complainant's address, but without the token → waits for an agent, who
+  confirms it into the case or not: a From address proves nothing, and such a mail would otherwise
+  put words in the complainant's mouth;
 - anything else → a new complaint (channel e-mail), the raw mail as communication evidence, each
   attachment as complaint material (a refused one is noted on the case and stops nothing), and the
   receipt mailed to the sender;
@@ -40,7 +44,9 @@ from accounts.models import Notification, User
 from complaints import actions, routing
 from complaints.choices import Channel, PreferredContact, Status
 from complaints.intake import DESCRIPTION_MAX, IntakeData, check_intake
+from complaints.ledgering import Actor
 from complaints.models import Complaint, ComplaintMessage
+from core import mailref
 from core.api_errors import translate
 from core.errors import DomainError, TransitionNotAllowed, ValidationError
 from core.validation import CONTROL, TRACKING_NO
@@ -111,6 +117,7 @@ class ParsedMail:
     text: str = ""
     attachments: list[Attachment] = field(default_factory=list)
     tracking_numbers: list[str] = field(default_factory=list)
+    answered: list[str] = field(default_factory=list)  # numbers whose reply token the references carry
     automated: str = ""  # why it is an auto-reply, a bounce or list mail; empty for a person's mail
     broken: str = ""  # the MIME structure is damaged: what the parser found
     notes: list[str] = field(default_factory=list)  # what was noticed: charset guessed, text cut
@@ -338,6 +345,7 @@ def parse(raw: bytes, envelope_from: str | None = None) -> ParsedMail:
         for number in TRACKING_NO.findall(_raw_header(message, name)):
             if number not in parsed.tracking_numbers:
                 parsed.tracking_numbers.append(number)
+    parsed.answered = mailref.answered(_raw_header(message, "In-Reply-To"), _raw_header(message, "References"))
     skip: list[Message] = []
     if isinstance(message, EmailMessage):
         plain = message.get_body(preferencelist=("plain",))
@@ -445,26 +453,44 @@ def process(mail: InboundMail, raw: bytes) -> None:
 
 
 def _case_answered(parsed: ParsedMail) -> Complaint | None:
-    """The case this mail answers: named by a tracking number and sent from its complainant's own
-    address. A number from anyone else never attaches a mail to that case."""
+    """The case this mail answers: it names the case, comes from its complainant's own address, and
+    answers one of our mails about it (the reply token). A number from anyone else never attaches a
+    mail to that case; one from the complainant's address without the token waits for an agent
+    (MailRefused), because a From address is easily forged."""
     sender = normalise_email(parsed.from_address)
-    for number in parsed.tracking_numbers:
+    unproven, others = "", []
+    # Numbers the reply token proves come first: a reply to one case that names another is that reply.
+    for number in sorted(parsed.tracking_numbers, key=lambda n: n not in parsed.answered):
         complaint = Complaint.objects.filter(tracking_no=number).first()
         if complaint is None:
             continue
-        if sender and complaint.complainant_email and normalise_email(complaint.complainant_email) == sender:
-            for _hop in range(5):  # a merged duplicate: its messages go to the surviving case
-                if complaint.status != Status.MERGED or complaint.merged_into_id is None:
-                    break
-                complaint = Complaint.objects.get(pk=complaint.merged_into_id)
-            return complaint
+        if not (sender and complaint.complainant_email and normalise_email(complaint.complainant_email) == sender):
+            others.append(number)
+            continue
+        if number not in parsed.answered:
+            unproven = unproven or number
+            continue
+        for _hop in range(5):  # a merged duplicate: its messages go to the surviving case
+            if complaint.status != Status.MERGED or complaint.merged_into_id is None:
+                break
+            complaint = Complaint.objects.get(pk=complaint.merged_into_id)
+        return complaint
+    if unproven:
+        raise MailRefused(
+            _(
+                "来信提到投诉编号 %(no)s，发件地址与投诉人一致，但不是对我方邮件的回复，"
+                "无法确认是投诉人本人所写；请核实后归入该投诉。"
+            )
+            % {"no": unproven}
+        )
+    for number in others:
         parsed.notes.append(
             _("邮件提到投诉编号 %(no)s，但发件人不是该投诉的投诉人，已作为新投诉处理。") % {"no": number}
         )
     return None
 
 
-def _attach(complaint: Complaint, raw: bytes, parsed: ParsedMail, actor: ChannelActor) -> list[str]:
+def _attach(complaint: Complaint, raw: bytes, parsed: ParsedMail, actor: Actor) -> list[str]:
     """The raw mail as communication evidence, each attachment as complaint material; the reasons
     of refused attachments are returned (they stop nothing)."""
     add_evidence(
@@ -540,14 +566,18 @@ def _register(mail: InboundMail, raw: bytes, parsed: ParsedMail) -> None:
     send_receipt_after_commit(complaint, access_code)
 
 
-def _record_reply(mail: InboundMail, raw: bytes, parsed: ParsedMail, case: Complaint) -> None:
+def _record_reply(
+    mail: InboundMail, raw: bytes, parsed: ParsedMail, case: Complaint, actor: Actor | None = None
+) -> None:
+    """The mail as the complainant's message on the case: by the mail channel for a proven reply, or
+    by the agent who confirmed a mail that waited (intake/views_mail.mail_handle)."""
     text = reply_text(parsed.text)
     if not text:
         text = _("（来信没有正文，见附件）") if parsed.attachments else _("（来信没有正文）")
     if len(text) > MESSAGE_MAX:
         text = text[:MESSAGE_MAX]
         parsed.notes.append(_("正文超过 %(n)d 字，已截断；全文见原始邮件。") % {"n": MESSAGE_MAX})
-    actor = ChannelActor(MAIL_ACTOR_LABEL)
+    actor = actor or ChannelActor(MAIL_ACTOR_LABEL)
     with transaction.atomic():
         try:
             record_consumer_mail(case, actor=actor, text=text, subject=parsed.subject)
@@ -564,7 +594,7 @@ def _record_reply(mail: InboundMail, raw: bytes, parsed: ParsedMail, case: Compl
         )
 
 
-def _log_contact(case: Complaint, actor: ChannelActor, text: str) -> None:
+def _log_contact(case: Complaint, actor: Actor, text: str) -> None:
     """The reply in the case's contact log (casework): an inbound e-mail from the consumer, with the raw
     mail just stored (_attach) linked as its evidence."""
     from casework.actions import SUMMARY_MAX, add_contact
@@ -587,11 +617,11 @@ def _log_contact(case: Complaint, actor: ChannelActor, text: str) -> None:
     )
 
 
-def record_consumer_mail(complaint: Complaint, *, actor: ChannelActor, text: str, subject: str = "") -> Complaint:
+def record_consumer_mail(complaint: Complaint, *, actor: Actor, text: str, subject: str = "") -> Complaint:
     """The consumer's mail into the contact log: a consumer message (not internal), through the same
-    lock-check-record path as every action ("add_note" in the ledger, by the mail channel). It never
-    moves the case: the From address is not proof of identity, so the owner (told by a
-    notification) resumes the clock or answers."""
+    lock-check-record path as every action ("add_note" in the ledger, by the mail channel, or by the
+    agent who confirmed it). It never moves the case: the owner (told by a notification) resumes the
+    clock or answers."""
 
     def change(c: Complaint, now: Any) -> dict[str, Any]:
         ComplaintMessage.objects.create(complaint=c, author_kind="consumer", internal=False, body=text)

@@ -7,12 +7,12 @@ import logging
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.core.mail.message import make_msgid
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
 from complaints.models import Complaint
+from core import mailref
 
 log = logging.getLogger("complaintdesk.mail")
 
@@ -24,7 +24,7 @@ def _send(to: str, subject: str, body: str, tracking_no: str = "") -> None:
     if tracking_no:
         headers["X-ComplaintDesk-Tracking"] = tracking_no
         # Mail programs copy the Message-ID into a reply's In-Reply-To, where intake finds the number.
-        headers["Message-ID"] = make_msgid(idstring=tracking_no)
+        headers["Message-ID"] = mailref.message_id(tracking_no)
     try:
         EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [to], headers=headers).send(fail_silently=False)
     except Exception:  # the case stands whatever the mail server does

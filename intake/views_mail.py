@@ -1,7 +1,8 @@
 """Staff pages for inbound mail that could not become a complaint by itself: the list of failed (or
 interrupted) mails, one mail with its text and the reason, the raw message for download, and the
 agent's way out: register it through the staff registration form, or mark it handled (optionally
-linking the case it was registered as, which keeps the raw mail as evidence on that case).
+linking the case it was registered as, which keeps the raw mail as evidence on that case, or, for a
+mail the agent has checked came from the complainant, filing it on the case as their message).
 
 Who: agents and supervisors of the default department, where new complaints arrive."""
 
@@ -27,7 +28,7 @@ from evidence import store
 from evidence.actions import add_evidence
 from evidence.choices import EvidenceKind, Via
 
-from .inbound_mail import MailRefused, envelope_sender, parse, pending
+from .inbound_mail import MailRefused, _record_reply, envelope_sender, parse, pending
 from .models import InboundMail, InboundMailStatus
 from .views import _form_context
 
@@ -115,7 +116,9 @@ def mail_raw(request: HttpRequest, pk: int) -> FileResponse:
 @require_POST
 def mail_handle(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark a pending mail handled, with a note; a tracking number links the case it was registered
-    as (or added to), and the raw mail becomes evidence there."""
+    as (or added to), and the raw mail becomes evidence there. With `as_reply`, the agent confirms the
+    mail is the complainant's: it goes on the case as their message, into the contact log, with its
+    attachments, as a proven reply would (inbound_mail._record_reply), by the agent."""
     _check_desk(request)
     mail = _mail_for(request, pk)
     if not pending().filter(pk=mail.pk).exists():
@@ -123,8 +126,12 @@ def mail_handle(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("intake:mail_detail", pk=mail.pk)
     note = request.POST.get("note", "").strip()[:500]
     tracking_no = request.POST.get("tracking_no", "").strip().upper()
+    as_reply = request.POST.get("as_reply") == "on"
     if CONTROL.search(note):
         messages.error(request, _("含有不允许的控制字符。"))
+        return redirect("intake:mail_detail", pk=mail.pk)
+    if as_reply and not tracking_no:
+        messages.error(request, _("投诉编号：作为投诉人来信归入时必须填写。"))
         return redirect("intake:mail_detail", pk=mail.pk)
     complaint = None
     try:
@@ -135,17 +142,6 @@ def mail_handle(request: HttpRequest, pk: int) -> HttpResponse:
                 except (Http404, PermissionDenied) as exc:
                     message = _("找不到您可处理的投诉：%(no)s") % {"no": tracking_no}
                     raise ValidationError("tracking_no", message) from exc
-                with store.open(mail.raw_sha256) as raw:
-                    add_evidence(
-                        complaint,
-                        content=raw.read(),
-                        filename=f"mail-{mail.pk}.eml",
-                        kind=EvidenceKind.COMMUNICATION,
-                        actor=Actor.staff(request.user),
-                        via=Via.MAIL,
-                        description=_("原始邮件：%(subject)s") % {"subject": mail.subject[:200]},
-                        raw_message=True,
-                    )
             updated = InboundMail.objects.filter(pk=mail.pk, status=mail.status).update(
                 status=InboundMailStatus.HANDLED,
                 complaint=complaint,
@@ -155,12 +151,31 @@ def mail_handle(request: HttpRequest, pk: int) -> HttpResponse:
             )
             if not updated:
                 raise ValidationError("status", _("这封来信已处理。"))
+            if complaint is not None:
+                with store.open(mail.raw_sha256) as blob:
+                    raw = blob.read()
+                if as_reply:
+                    _record_reply(mail, raw, parse(raw, envelope_sender(mail)), complaint, Actor.staff(request.user))
+                else:
+                    add_evidence(
+                        complaint,
+                        content=raw,
+                        filename=f"mail-{mail.pk}.eml",
+                        kind=EvidenceKind.COMMUNICATION,
+                        actor=Actor.staff(request.user),
+                        via=Via.MAIL,
+                        description=_("原始邮件：%(subject)s") % {"subject": mail.subject[:200]},
+                        raw_message=True,
+                    )
     except ValidationError as exc:
         messages.error(request, "；".join(str(m) for m in exc.errors.values()))
         return redirect("intake:mail_detail", pk=mail.pk)
-    except DomainError as exc:
+    except (DomainError, MailRefused) as exc:
         messages.error(request, str(exc))
         return redirect("intake:mail_detail", pk=mail.pk)
+    if as_reply:
+        messages.success(request, _("已作为投诉人来信归入投诉 %(no)s。") % {"no": complaint.tracking_no})
+        return redirect("intake:mail_list")
     messages.success(request, _("已标记为已处理。"))
     return redirect("intake:mail_list")
 

@@ -8,11 +8,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.core.mail.message import make_msgid
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
+
+from core import mailref
 
 from . import placeholders, registry
 from .choices import STAFF_EVENTS, Channel, DeliveryStatus
@@ -107,7 +108,7 @@ def send_email(delivery: Delivery, subject: str, body: str, values: dict[str, st
     headers = {
         "Auto-Submitted": "auto-generated",
         "X-ComplaintDesk-Tracking": tracking_no,
-        "Message-ID": make_msgid(idstring=tracking_no),
+        "Message-ID": mailref.message_id(tracking_no),
     }
     if values.get("unsubscribe"):
         headers["List-Unsubscribe"] = f"<{values['unsubscribe']}>"

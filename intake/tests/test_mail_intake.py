@@ -168,6 +168,8 @@ def test_a_reply_with_the_tracking_number_goes_into_the_contact_log(cast, listen
         subject=f"Re: {receipt['Subject']}",
         sender="张三 <Zhang.San@Example.com>",
         attachments=[("跳闸.pdf", PDF, "application/pdf")],
+        In_Reply_To=receipt["Message-ID"],
+        References=f"<first.{tracking_no}@example.com> {receipt['Message-ID']}",
     )
     send(listener, reply)
     complaint = Complaint.objects.get()  # no second case
@@ -329,20 +331,71 @@ def test_an_unknown_charset_is_detected_and_noted(cast):
     assert "x-unknown-charset" in ComplaintMessage.objects.get(complaint=complaint, internal=True).body
 
 
-def test_the_tracking_header_marks_a_reply(cast):
-    first = receive(mail(text="空调外机噪音很大，影响休息。", sender="li.si@example.com")).complaint
-    reply = receive(
-        mail(text="师傅今天来看过了，还是很响。", subject="空调", X_ComplaintDesk_Tracking=first.tracking_no)
-    )
-    assert reply.status == "reply" and reply.complaint == first
-    assert Complaint.objects.count() == 1
-    # and in the case's contact log, as an inbound e-mail with the raw mail as its evidence
+def test_a_mail_naming_a_case_from_its_complainant_without_the_reply_token_waits_for_an_agent(cast):
+    """A From address is easily forged, and so are our tracking header and the number in a subject:
+    without the token of one of our Message-IDs nothing goes on the case until an agent confirms it."""
     from casework.models import Contact
+    from complaints.ledgering import Actor
+    from core import mailref
 
+    first = receive(mail(text="空调外机噪音很大，影响休息。", sender="li.si@example.com")).complaint
+    guessed = f"<1.2.3.{first.tracking_no}.{'0' * mailref.TOKEN_LENGTH}@example.com>"
+    for headers in (
+        {"X_ComplaintDesk_Tracking": first.tracking_no},
+        {"subject": f"Re: 投诉已收到：{first.tracking_no}"},
+        {"In_Reply_To": f"<{first.tracking_no}@example.com>"},
+        {"References": guessed},
+    ):
+        forged = receive(mail(text="我撤回投诉，不需要任何赔偿了。", **{"subject": "空调", **headers}))
+        assert forged.status == "failed" and forged.complaint is None, headers
+        assert first.tracking_no in forged.error and "核实" in forged.error
+    assert Complaint.objects.count() == 1
+    assert not ComplaintMessage.objects.filter(complaint=first, author_kind="consumer").exists()
+    assert not Contact.objects.filter(complaint=first).exists()
+    assert (
+        not Evidence.objects.filter(complaint=first, kind="communication")
+        .exclude(sha256=InboundMail.objects.get(complaint=first).raw_sha256)
+        .exists()
+    )
+    assert Notification.objects.filter(kind="inbound_mail_failed").exists()
+
+    # The agent checks (a call back, say) that the complainant wrote it, and files it on the case.
+    waiting = InboundMail.objects.filter(status="failed").order_by("pk").first()
+    client = as_user(cast.agent)
+    missing = client.post(f"/staff/mail/{waiting.pk}/handle/", {"as_reply": "on"}, follow=True)
+    assert "投诉编号" in missing.content.decode()
+    done = client.post(
+        f"/staff/mail/{waiting.pk}/handle/",
+        {"tracking_no": first.tracking_no, "as_reply": "on", "note": "已电话核实"},
+        follow=True,
+    )
+    assert first.tracking_no in done.content.decode()
+    waiting.refresh_from_db()
+    assert (waiting.status, waiting.complaint, waiting.handled_by) == ("reply", first, cast.agent)
+    [message] = ComplaintMessage.objects.filter(complaint=first, author_kind="consumer")
+    assert message.body == "我撤回投诉，不需要任何赔偿了。" and message.internal is False
     [contact] = Contact.objects.filter(complaint=first)
     assert (contact.direction, contact.party, contact.channel) == ("inbound", "consumer", "email")
-    assert contact.summary == "师傅今天来看过了，还是很响。" and contact.recorded_via == "mail"
-    assert contact.evidence.content_type == "message/rfc822"
+    assert contact.evidence.sha256 == waiting.raw_sha256, (contact.evidence.sha256, waiting.raw_sha256)
+    assert contact.recorded_via == Actor.staff(cast.agent).label  # recorded by the agent who confirmed it
+    event = LedgerEvent.objects.filter(complaint=first, action="add_note").last()
+    assert event.actor == f"staff:{cast.agent.pk}"
+    assert verify().ok
+
+
+def test_a_reply_carrying_our_token_from_another_address_is_not_the_complainants(cast):
+    from core import mailref
+
+    first = receive(mail(text="空调外机噪音很大，影响休息。", sender="li.si@example.com")).complaint
+    forwarded = receive(
+        mail(
+            text="转发给你看看，我家的空调也这样。",
+            sender="friend@example.com",
+            In_Reply_To=mailref.message_id(first.tracking_no),
+        )
+    )
+    assert forwarded.complaint != first and forwarded.status == "parsed"
+    assert not ComplaintMessage.objects.filter(complaint=first, author_kind="consumer").exists()
 
 
 def test_a_body_over_the_limit_is_cut_and_the_cut_noted(cast):
@@ -368,8 +421,12 @@ def test_something_that_is_not_a_mail_fails(cast):
 def test_a_reply_to_an_archived_case_waits_for_an_agent(cast):
     first = receive(mail(text="空调外机噪音很大，影响休息。", sender="li.si@example.com")).complaint
     Complaint.objects.filter(pk=first.pk).update(status="archived")
-    reply = receive(mail(text="还是很响。", subject=f"Re: {first.tracking_no}"))
-    assert reply.status == "failed" and first.tracking_no in reply.error
+    from core import mailref
+
+    reply = receive(
+        mail(text="还是很响。", subject=f"Re: {first.tracking_no}", In_Reply_To=mailref.message_id(first.tracking_no))
+    )
+    assert reply.status == "failed" and first.tracking_no in reply.error and "状态" in reply.error
 
 
 # --- the staff page for mail that needs an agent ---------------------------------------------------
