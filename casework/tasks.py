@@ -34,7 +34,7 @@ def mail_reply(reply_id: int) -> str:
     headers = {
         # A reply to this mail carries the tracking number back (In-Reply-To), so intake files it on the case.
         "X-ComplaintDesk-Tracking": c.tracking_no,
-        "Message-ID": mailref.message_id(c.tracking_no),
+        "Message-ID": mailref.message_id(c.tracking_no, c.complainant_email),
     }
     body = f"{reply.text}\n\n--\n{footer}\n"
     try:

@@ -5,6 +5,7 @@ a sink after every batch, and only the first few are kept for the summary. Each 
 on its own, so an import killed halfway keeps what it committed and a re-run skips those rows."""
 
 import csv
+import logging
 import queue
 import threading
 import time
@@ -26,6 +27,8 @@ from .encoding import EncodingError
 from .generic import GenericConverter
 from .mapping import MappingError, check_source, identity_mapping, load_mapping
 from .readers import FileError, open_reader
+
+log = logging.getLogger("complaintdesk.imports")
 
 FORMATS = ("csv", "xlsx", "jsonl", "cfpb")
 BATCH_SIZE = 2000
@@ -241,14 +244,29 @@ class _Batches:
                 return
             try:
                 with transaction.atomic():
-                    self.writer.store(self.writer.prepare(todo, tracking))
+                    prepared = self.writer.prepare(todo, tracking)
+                    self.writer.store(prepared)
                     self._done(len(todo), skipped)
+                self.after_commit(prepared)
                 return
             except IntegrityError:
                 # Another import wrote some of these ids meanwhile: look again.
                 self.writer.forget_pending()
                 if attempt == 3:
                     raise
+
+    def after_commit(self, prepared: Any) -> None:
+        """The duplicate check of intake (complaints.duplicates) for the batch's open cases that have a
+        complainant's profile: each is linked to the same person's similar earlier cases within the
+        window, for an agent to confirm or dismiss. Closed history is not checked, and a failure is
+        logged, never stops the import."""
+        from complaints.duplicates import find_duplicates
+
+        for case_id in prepared.open_with_customer:
+            try:
+                find_duplicates(case_id)
+            except Exception:
+                log.exception("import: duplicate check of case %s failed", case_id)
 
     def _done(self, created: int, skipped: int) -> None:
         """Inside the batch's transaction: the counters, and the caller's (job progress)."""
@@ -279,6 +297,7 @@ class _Batches:
                     with transaction.atomic():
                         self.writer.store(prepared)
                         self._done(len(prepared), skipped)
+                    self.after_commit(prepared)
                 except IntegrityError:
                     self._retry.append(drafts)
                 except BaseException as exc:  # handed to the importing thread

@@ -27,6 +27,7 @@ from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from complaints.choices import OPEN_STATES
 from complaints.ledgering import LEDGERED_FIELDS, PERSONAL_FIELDS, Actor, serialise
 from complaints.models import Complaint
 from complaints.search import _MAX_TOKENS, index_text
@@ -116,6 +117,9 @@ class Prepared:
     cases: list[Any] = field(default_factory=list)
     events: list[Any] = field(default_factory=list)
     external_ids: list[str] = field(default_factory=list)
+    # Cases still open that have a complainant's profile: the duplicate check runs for them once the
+    # batch is committed (service._Batches.after_commit), as it does after intake.
+    open_with_customer: list[int] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.external_ids)
@@ -469,6 +473,8 @@ class CaseWriter:
             matched = customers.get(i)
             if matched is not None:
                 values["customer_id"], key_id, key = matched
+                if values["status"] in OPEN_STATES:
+                    out.open_with_customer.append(case_id)
             else:
                 key_uuid, key = self._new_key()
                 self._key_row(out, key_uuid, key, now)

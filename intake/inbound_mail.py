@@ -345,7 +345,9 @@ def parse(raw: bytes, envelope_from: str | None = None) -> ParsedMail:
         for number in TRACKING_NO.findall(_raw_header(message, name)):
             if number not in parsed.tracking_numbers:
                 parsed.tracking_numbers.append(number)
-    parsed.answered = mailref.answered(_raw_header(message, "In-Reply-To"), _raw_header(message, "References"))
+    parsed.answered = mailref.answered(
+        parsed.from_address, _raw_header(message, "In-Reply-To"), _raw_header(message, "References")
+    )
     skip: list[Message] = []
     if isinstance(message, EmailMessage):
         plain = message.get_body(preferencelist=("plain",))
@@ -452,6 +454,15 @@ def process(mail: InboundMail, raw: bytes) -> None:
         _fail(mail, _("处理时出错：%(error)s") % {"error": type(exc).__name__}, parsed)
 
 
+def surviving(complaint: Complaint) -> Complaint:
+    """A merged duplicate's messages go to the case it was merged into."""
+    for _hop in range(5):
+        if complaint.status != Status.MERGED or complaint.merged_into_id is None:
+            break
+        complaint = Complaint.objects.get(pk=complaint.merged_into_id)
+    return complaint
+
+
 def _case_answered(parsed: ParsedMail) -> Complaint | None:
     """The case this mail answers: it names the case, comes from its complainant's own address, and
     answers one of our mails about it (the reply token). A number from anyone else never attaches a
@@ -470,11 +481,7 @@ def _case_answered(parsed: ParsedMail) -> Complaint | None:
         if number not in parsed.answered:
             unproven = unproven or number
             continue
-        for _hop in range(5):  # a merged duplicate: its messages go to the surviving case
-            if complaint.status != Status.MERGED or complaint.merged_into_id is None:
-                break
-            complaint = Complaint.objects.get(pk=complaint.merged_into_id)
-        return complaint
+        return surviving(complaint)
     if unproven:
         raise MailRefused(
             _(
@@ -577,7 +584,16 @@ def _record_reply(
     if len(text) > MESSAGE_MAX:
         text = text[:MESSAGE_MAX]
         parsed.notes.append(_("正文超过 %(n)d 字，已截断；全文见原始邮件。") % {"n": MESSAGE_MAX})
-    actor = actor or ChannelActor(MAIL_ACTOR_LABEL)
+    held = ""
+    if actor is None:
+        actor = ChannelActor(MAIL_ACTOR_LABEL)
+    else:  # an agent files a mail that waited: the reason it waited stays on the mail, the sender on the case
+        held = mail.error
+        parsed.notes.insert(
+            0,
+            _("发件人 %(sender)s 的来信，由工作人员核实后作为投诉人来信归入。")
+            % {"sender": parsed.from_address or "?"},
+        )
     with transaction.atomic():
         try:
             record_consumer_mail(case, actor=actor, text=text, subject=parsed.subject)
@@ -590,7 +606,7 @@ def _record_reply(
         if notes:
             actions.add_note(case, actor=actor, text="\n".join(notes), internal=True)
         InboundMail.objects.filter(pk=mail.pk).update(
-            status=InboundMailStatus.REPLY, complaint=case, error="\n".join(notes)
+            status=InboundMailStatus.REPLY, complaint=case, error="\n".join([*([held] if held else []), *notes])[:5000]
         )
 
 

@@ -24,7 +24,7 @@ def _send(to: str, subject: str, body: str, tracking_no: str = "") -> None:
     if tracking_no:
         headers["X-ComplaintDesk-Tracking"] = tracking_no
         # Mail programs copy the Message-ID into a reply's In-Reply-To, where intake finds the number.
-        headers["Message-ID"] = mailref.message_id(tracking_no)
+        headers["Message-ID"] = mailref.message_id(tracking_no, to)
     try:
         EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [to], headers=headers).send(fail_silently=False)
     except Exception:  # the case stands whatever the mail server does

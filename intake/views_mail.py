@@ -28,7 +28,7 @@ from evidence import store
 from evidence.actions import add_evidence
 from evidence.choices import EvidenceKind, Via
 
-from .inbound_mail import MailRefused, _record_reply, envelope_sender, parse, pending
+from .inbound_mail import MailRefused, _record_reply, envelope_sender, parse, pending, surviving
 from .models import InboundMail, InboundMailStatus
 from .views import _form_context
 
@@ -155,6 +155,13 @@ def mail_handle(request: HttpRequest, pk: int) -> HttpResponse:
                 with store.open(mail.raw_sha256) as blob:
                     raw = blob.read()
                 if as_reply:
+                    kept = surviving(complaint)
+                    if kept.pk != complaint.pk:  # merged: the case it went into, if the agent may write there
+                        try:
+                            complaint = get_complaint_for_user(request.user, kept.tracking_no, write=True)
+                        except (Http404, PermissionDenied) as exc:
+                            message = _("找不到您可处理的投诉：%(no)s") % {"no": kept.tracking_no}
+                            raise ValidationError("tracking_no", message) from exc
                     _record_reply(mail, raw, parse(raw, envelope_sender(mail)), complaint, Actor.staff(request.user))
                 else:
                     add_evidence(

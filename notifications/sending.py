@@ -108,7 +108,7 @@ def send_email(delivery: Delivery, subject: str, body: str, values: dict[str, st
     headers = {
         "Auto-Submitted": "auto-generated",
         "X-ComplaintDesk-Tracking": tracking_no,
-        "Message-ID": mailref.message_id(tracking_no),
+        "Message-ID": mailref.message_id(tracking_no, delivery.recipient),
     }
     if values.get("unsubscribe"):
         headers["List-Unsubscribe"] = f"<{values['unsubscribe']}>"

@@ -192,6 +192,29 @@ def test_customers_are_matched_as_at_intake(org, tmp_path, run):
     assert intact()
 
 
+def test_an_imported_repeat_is_linked_as_a_possible_duplicate_as_at_intake(org, tmp_path, run):
+    from complaints.models import DuplicateLink
+
+    rows = [
+        HEADER,
+        row(1, 投诉内容="电热水壶使用三天后漏电，要求退款。", 受理日期="2024/03/05"),
+        row(2, 电话="13800130001", 投诉内容="电热水壶使用三天后漏电，要求退款，至今没人处理。", 受理日期="2024/03/12"),
+        row(3, 电话="13800130001", 投诉内容="快递员态度恶劣，包裹被扔在门口。", 受理日期="2024/03/13"),
+        row(4, 投诉内容="电热水壶使用三天后漏电，要求退款。", 受理日期="2024/03/12"),  # another person
+    ]
+    rows[1][HEADER.index("电话")] = "13800130001"
+    assert run(write_csv(tmp_path / "d.csv", rows), "csv", mapping=MAPPING).summary.created == 4
+    case = {c.external_id: c for c in Complaint.objects.all()}
+    [link] = DuplicateLink.objects.all()
+    assert (link.complaint, link.candidate) == (case["CRM-2"], case["CRM-1"]) and link.score >= Decimal("0.4")
+    assert "repeat" in case["CRM-2"].risk_flags and "repeat" not in case["CRM-3"].risk_flags
+    assert LedgerEvent.objects.filter(complaint=case["CRM-2"], action="suspect_duplicate").exists()
+    assert intact()
+    # Importing again creates nothing and links nothing new.
+    run(write_csv(tmp_path / "d.csv", rows), "csv", mapping=MAPPING)
+    assert DuplicateLink.objects.count() == 1
+
+
 def test_identity_mapping_and_source_option(org, tmp_path, run):
     path = write_csv(
         tmp_path / "plain.csv",

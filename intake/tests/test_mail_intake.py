@@ -363,7 +363,9 @@ def test_a_mail_naming_a_case_from_its_complainant_without_the_reply_token_waits
     waiting = InboundMail.objects.filter(status="failed").order_by("pk").first()
     client = as_user(cast.agent)
     missing = client.post(f"/staff/mail/{waiting.pk}/handle/", {"as_reply": "on"}, follow=True)
-    assert "投诉编号" in missing.content.decode()
+    assert "作为投诉人来信归入时必须填写" in missing.content.decode()
+    waiting.refresh_from_db()
+    assert waiting.status == "failed"
     done = client.post(
         f"/staff/mail/{waiting.pk}/handle/",
         {"tracking_no": first.tracking_no, "as_reply": "on", "note": "已电话核实"},
@@ -372,6 +374,9 @@ def test_a_mail_naming_a_case_from_its_complainant_without_the_reply_token_waits
     assert first.tracking_no in done.content.decode()
     waiting.refresh_from_db()
     assert (waiting.status, waiting.complaint, waiting.handled_by) == ("reply", first, cast.agent)
+    assert "核实" in waiting.error  # why it waited stays on the mail
+    note = ComplaintMessage.objects.get(complaint=first, internal=True, body__contains="工作人员核实")
+    assert "li.si@example.com" in note.body
     [message] = ComplaintMessage.objects.filter(complaint=first, author_kind="consumer")
     assert message.body == "我撤回投诉，不需要任何赔偿了。" and message.internal is False
     [contact] = Contact.objects.filter(complaint=first)
@@ -383,6 +388,19 @@ def test_a_mail_naming_a_case_from_its_complainant_without_the_reply_token_waits
     assert verify().ok
 
 
+def test_an_agent_cannot_file_a_mail_on_a_case_that_takes_no_mail(cast):
+    first = receive(mail(text="空调外机噪音很大，影响休息。", sender="li.si@example.com")).complaint
+    waiting = receive(mail(text="还是很响。", subject=f"Re: {first.tracking_no}"))
+    Complaint.objects.filter(pk=first.pk).update(status="archived")
+    page = as_user(cast.agent).post(
+        f"/staff/mail/{waiting.pk}/handle/", {"tracking_no": first.tracking_no, "as_reply": "on"}, follow=True
+    )
+    assert "不能归入来信" in page.content.decode()
+    waiting.refresh_from_db()
+    assert (waiting.status, waiting.handled_by) == ("failed", None)  # nothing half done
+    assert not ComplaintMessage.objects.filter(complaint=first, author_kind="consumer").exists()
+
+
 def test_a_reply_carrying_our_token_from_another_address_is_not_the_complainants(cast):
     from core import mailref
 
@@ -391,7 +409,7 @@ def test_a_reply_carrying_our_token_from_another_address_is_not_the_complainants
         mail(
             text="转发给你看看，我家的空调也这样。",
             sender="friend@example.com",
-            In_Reply_To=mailref.message_id(first.tracking_no),
+            In_Reply_To=mailref.message_id(first.tracking_no, "li.si@example.com"),
         )
     )
     assert forwarded.complaint != first and forwarded.status == "parsed"
@@ -424,7 +442,11 @@ def test_a_reply_to_an_archived_case_waits_for_an_agent(cast):
     from core import mailref
 
     reply = receive(
-        mail(text="还是很响。", subject=f"Re: {first.tracking_no}", In_Reply_To=mailref.message_id(first.tracking_no))
+        mail(
+            text="还是很响。",
+            subject=f"Re: {first.tracking_no}",
+            In_Reply_To=mailref.message_id(first.tracking_no, "li.si@example.com"),
+        )
     )
     assert reply.status == "failed" and first.tracking_no in reply.error and "状态" in reply.error
 

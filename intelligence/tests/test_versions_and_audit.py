@@ -135,6 +135,10 @@ def test_the_migration_signs_versions_stored_before_it(three_versions):
     migration.sign_existing(apps, None)
     assert {m.pk: m.blob_hmac for m in ClassifierModel.objects.all()} == signed
     assert all(len(mac) == 64 for mac in signed.values())
+    # A row whose blob is not in the store stays unsigned, and so refused.
+    ClassifierModel.objects.filter(pk=three_versions[0].pk).update(blob_sha256="0" * 64, blob_hmac="")
+    migration.sign_existing(apps, None)
+    assert ClassifierModel.objects.get(pk=three_versions[0].pk).blob_hmac == ""
 
 
 def test_deactivation_leaves_the_target_without_a_model(three_versions):
