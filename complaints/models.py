@@ -69,7 +69,8 @@ class Complaint(LookupHashesMixin, models.Model):
     external_id = models.CharField(_("来源编号"), max_length=100, blank=True)
     # Incremented by every action; staff writes carry it (If-Match) so a stale write changes nothing.
     version = models.PositiveIntegerField(default=1)
-    status = models.CharField(_("状态"), max_length=30, choices=Status.choices, default=Status.NEW, db_index=True)
+    # Not indexed alone: the (status, …) indexes below lead with it (migration 0011).
+    status = models.CharField(_("状态"), max_length=30, choices=Status.choices, default=Status.NEW)
 
     # --- complainant (投诉人信息); the subject key encrypts their data in the ledger
     customer = models.ForeignKey("customers.Customer", null=True, blank=True, on_delete=models.PROTECT)
@@ -81,8 +82,8 @@ class Complaint(LookupHashesMixin, models.Model):
     complainant_phone = EncryptedTextField(_("电话"), max_length=20, blank=True)
     complainant_email = EncryptedTextField(_("电子邮箱"), max_length=254, blank=True)
     complainant_address = EncryptedTextField(_("地址"), max_length=300, blank=True)
-    complainant_phone_hash = LookupHashField(source="complainant_phone", kind="phone", db_index=True)
-    complainant_email_hash = LookupHashField(source="complainant_email", kind="email", db_index=True)
+    complainant_phone_hash = LookupHashField(source="complainant_phone", kind="phone")  # indexed in Meta
+    complainant_email_hash = LookupHashField(source="complainant_email", kind="email")  # indexed in Meta
     preferred_contact = models.CharField(
         _("首选联系方式"), max_length=10, choices=PreferredContact.choices, default=PreferredContact.PHONE
     )
@@ -90,7 +91,7 @@ class Complaint(LookupHashesMixin, models.Model):
     # --- respondent (被投诉对象信息)
     org_unit = models.ForeignKey("accounts.OrgUnit", null=True, blank=True, on_delete=models.PROTECT)
     product_name = models.CharField(_("产品/服务"), max_length=200, blank=True)
-    product_sku = models.CharField(_("SKU"), max_length=64, blank=True, db_index=True)
+    product_sku = models.CharField(_("SKU"), max_length=64, blank=True)  # indexed in Meta
     product_model = models.CharField(_("型号"), max_length=100, blank=True)
     product_batch = models.CharField(_("批次"), max_length=100, blank=True)
     order_no = models.CharField(_("订单号"), max_length=64, blank=True)
@@ -103,7 +104,7 @@ class Complaint(LookupHashesMixin, models.Model):
     description = models.TextField(_("投诉内容"))
     occurred_at = models.DateTimeField(_("发生时间"), null=True, blank=True)
     country = models.CharField(_("国家"), max_length=2, default="CN")
-    province_code = models.CharField(_("省级代码"), max_length=6, blank=True, db_index=True)
+    province_code = models.CharField(_("省级代码"), max_length=6, blank=True)  # indexed in Meta
     city_code = models.CharField(_("市级代码"), max_length=6, blank=True)
     district_code = models.CharField(_("县级代码"), max_length=6, blank=True)
     us_state = models.CharField(_("美国州"), max_length=2, blank=True)
@@ -117,7 +118,8 @@ class Complaint(LookupHashesMixin, models.Model):
     category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     subcategory = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     severity = models.CharField(_("严重程度"), max_length=10, choices=Severity.choices, default=Severity.GENERAL)
-    priority = models.CharField(_("优先级"), max_length=2, choices=Priority.choices, default=Priority.P3, db_index=True)
+    # Not indexed alone: complaint_list_filters_due leads with it (migration 0011).
+    priority = models.CharField(_("优先级"), max_length=2, choices=Priority.choices, default=Priority.P3)
     nature = models.CharField(_("性质"), max_length=10, choices=Nature.choices, blank=True)
     complainant_type = models.CharField(_("投诉人类型"), max_length=20, choices=ComplainantType.choices, blank=True)
     sentiment = models.DecimalField(_("情感"), max_digits=4, decimal_places=3, null=True, blank=True)
@@ -127,7 +129,10 @@ class Complaint(LookupHashesMixin, models.Model):
     risk_legal_media_safety = models.BooleanField(default=False, editable=False, db_index=True)
 
     # --- handling
-    department = models.ForeignKey("accounts.Department", null=True, blank=True, on_delete=models.PROTECT)
+    # Neither is indexed alone: the (department, status) and (owner, status) indexes lead with them.
+    department = models.ForeignKey(
+        "accounts.Department", null=True, blank=True, on_delete=models.PROTECT, db_index=False
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("第一责任人"),
@@ -135,6 +140,7 @@ class Complaint(LookupHashesMixin, models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="owned_complaints",
+        db_index=False,
     )
     escalation_level = models.PositiveSmallIntegerField(
         _("升级级别"), choices=EscalationLevel.choices, default=EscalationLevel.FRONTLINE
@@ -192,6 +198,12 @@ class Complaint(LookupHashesMixin, models.Model):
         verbose_name = _("投诉")
         verbose_name_plural = pgettext_lazy("plural", "投诉")
         indexes = [
+            # Equality look-ups only: plain btrees, without the varchar_pattern_ops copy that
+            # db_index=True adds on PostgreSQL for LIKE (migration 0011; every insert pays per index).
+            models.Index(fields=["complainant_phone_hash"], name="complaint_phone_hash"),
+            models.Index(fields=["complainant_email_hash"], name="complaint_email_hash"),
+            models.Index(fields=["product_sku"], name="complaint_product_sku"),
+            models.Index(fields=["province_code"], name="complaint_province_code"),
             models.Index(fields=["department", "status"]),
             models.Index(fields=["owner", "status"]),
             models.Index(fields=["status", "ack_due_at"]),
