@@ -22,7 +22,10 @@ class SubjectKey(models.Model):
 
 
 class LedgerEvent(models.Model):
-    complaint = models.ForeignKey("complaints.Complaint", on_delete=models.PROTECT, related_name="ledger_events")
+    # Not indexed alone: the unique (complaint, seq) constraint's index leads with it (migration 0005).
+    complaint = models.ForeignKey(
+        "complaints.Complaint", on_delete=models.PROTECT, related_name="ledger_events", db_index=False
+    )
     seq = models.PositiveIntegerField()
     action = models.CharField(max_length=50)
     # "staff:<user id>", "consumer", or "system"; the label is kept for display.
@@ -38,7 +41,9 @@ class LedgerEvent(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["complaint", "seq"], name="ledger_event_case_seq")]
-        indexes = [models.Index(fields=["complaint", "seq"]), models.Index(fields=["created_at"])]
+        # (complaint, seq) is the unique constraint's index; a second one on the same columns cost every
+        # event an index write for nothing (migration 0005).
+        indexes = [models.Index(fields=["created_at"])]
 
     def __str__(self) -> str:
         return f"{self.complaint_id}#{self.seq} {self.action}"

@@ -46,3 +46,14 @@ def test_the_migration_runs_again_over_what_it_left(db):
     import_module("complaints.migrations.0011_fewer_indexes").forwards(None, editor)
     assert editor.statements == []
     assert MigrationExecutor(connection).migration_plan([("complaints", "0011_fewer_indexes")]) == []
+
+
+def test_a_ledger_event_pays_for_two_indexes_and_the_primary_key(db):
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, "ledger_ledgerevent")
+    indexes = sorted(
+        tuple(info["columns"])
+        for info in found.values()
+        if (info["index"] or info["unique"]) and not info["primary_key"] and not info["foreign_key"]
+    )
+    assert indexes == [("complaint_id", "seq"), ("created_at",)]
