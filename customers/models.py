@@ -20,16 +20,16 @@ class Customer(LookupHashesMixin, models.Model):
     # its normalised value beside it, which is what matching and the search boxes compare.
     # E.164 (+8613812345678); the match key for phone numbers written in any common form.
     phone = EncryptedTextField(_("电话"), max_length=20, blank=True)
-    phone_hash = LookupHashField(source="phone", kind="phone", db_index=True)
+    phone_hash = LookupHashField(source="phone", kind="phone")  # indexed in Meta
     # Lower-cased; the match key for e-mail.
     email = EncryptedTextField(_("电子邮箱"), max_length=254, blank=True)
-    email_hash = LookupHashField(source="email", kind="email", db_index=True)
-    customer_no = models.CharField(_("客户编号"), max_length=64, blank=True, db_index=True)
+    email_hash = LookupHashField(source="email", kind="email")  # indexed in Meta
+    customer_no = models.CharField(_("客户编号"), max_length=64, blank=True)  # indexed in Meta
     address = EncryptedTextField(_("地址"), max_length=300, blank=True)
     # 18-character PRC resident ID, checksum verified (customers.normalise.normalise_id_number).
     # db_default: raw SQL inserts (imports.writer, the benchmarks) may leave it out.
     id_number = EncryptedTextField(_("身份证号"), max_length=18, blank=True, default="", db_default="")
-    id_number_hash = LookupHashField(source="id_number", kind="id_number", db_index=True)
+    id_number_hash = LookupHashField(source="id_number", kind="id_number")  # indexed in Meta
     # Cached result of customers.tiers.tier_of (orders of the last 12 months); refreshed when orders
     # are imported and by the daily job customers.jobs.refresh_value_tiers. Pages compute it afresh.
     value_tier = models.CharField(
@@ -38,8 +38,7 @@ class Customer(LookupHashesMixin, models.Model):
         choices=ValueTier.choices,
         default=ValueTier.STANDARD,
         db_default=ValueTier.STANDARD,
-        db_index=True,
-    )
+    )  # indexed in Meta
     tier_refreshed_on = models.DateField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     # The data subject's key for personal data in the ledger; destroying it erases them (crypto-shredding).
@@ -48,6 +47,15 @@ class Customer(LookupHashesMixin, models.Model):
     class Meta:
         verbose_name = _("客户")
         verbose_name_plural = pgettext_lazy("plural", "客户")
+        # Equality look-ups only: plain btrees, without the varchar_pattern_ops copies that
+        # db_index=True adds on PostgreSQL for LIKE (migration 0005).
+        indexes = [
+            models.Index(fields=["phone_hash"], name="customer_phone_hash"),
+            models.Index(fields=["email_hash"], name="customer_email_hash"),
+            models.Index(fields=["customer_no"], name="customer_no"),
+            models.Index(fields=["id_number_hash"], name="customer_id_number_hash"),
+            models.Index(fields=["value_tier"], name="customer_value_tier"),
+        ]
 
     def __str__(self) -> str:
         return self.name or self.phone or self.email or f"#{self.pk}"

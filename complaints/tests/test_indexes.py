@@ -57,3 +57,11 @@ def test_a_ledger_event_pays_for_two_indexes_and_the_primary_key(db):
         if (info["index"] or info["unique"]) and not info["primary_key"] and not info["foreign_key"]
     )
     assert indexes == [("complaint_id", "seq"), ("created_at",)]
+
+
+def test_customer_look_ups_have_plain_indexes_only(db):
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, "customers_customer")
+    names = {name for name, info in found.items() if info["index"]}
+    assert not [name for name in names if name.endswith("_like")]
+    assert {"customer_phone_hash", "customer_email_hash", "customer_no", "customer_id_number_hash"} <= names
