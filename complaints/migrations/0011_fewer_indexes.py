@@ -9,7 +9,8 @@
 
 Only the database's indexes change; the state operations are what makemigrations wrote. The indexes
 are found by their columns (their generated names differ between databases), so nothing is rebuilt:
-dropping and renaming are quick even over millions of cases."""
+dropping and renaming are quick even over millions of cases. Not reversible in the database (the
+reverse leaves the indexes dropped)."""
 
 import django.db.models.deletion
 from django.conf import settings
@@ -29,6 +30,8 @@ TABLE = "complaints_complaint"
 
 def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
     connection, qn = schema_editor.connection, schema_editor.quote_name
+    if connection.vendor == "postgresql":  # fail, rather than queue every reader, behind a long query
+        schema_editor.execute("SET LOCAL lock_timeout = '10s'")
     with connection.cursor() as cursor:
         indexes = connection.introspection.get_constraints(cursor, TABLE)
     present = set(indexes)
@@ -38,7 +41,9 @@ def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
         columns = tuple(info["columns"] or ())
         if columns in REDUNDANT or (columns in KEPT and name.endswith("_like")):
             schema_editor.execute(f"DROP INDEX {qn(name)}")
-        elif columns in KEPT and name != KEPT[columns] and KEPT[columns] not in present:
+        elif columns in KEPT and name != KEPT[columns] and KEPT[columns] in present:
+            schema_editor.execute(f"DROP INDEX {qn(name)}")  # the kept one exists already: a duplicate
+        elif columns in KEPT and name != KEPT[columns]:
             if connection.vendor == "postgresql":
                 schema_editor.execute(f"ALTER INDEX {qn(name)} RENAME TO {qn(KEPT[columns])}")
             else:

@@ -2,7 +2,6 @@
 kept that another index already serves (docs/import.md, "What limits the rate")."""
 
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 
 def _indexes() -> dict[str, tuple[str, ...]]:
@@ -25,7 +24,14 @@ def test_no_single_column_index_that_a_composite_serves_and_no_like_copies(db):
         ("complaint_product_sku", "product_sku"),
         ("complaint_province_code", "province_code"),
     ]:
-        assert indexes[name] == (column,)
+        assert indexes[name] == (column,) and columns.count((column,)) == 1
+    # What the list, the search and the imports need is still there.
+    for kept in ["complaint_list_filters_due", "complaint_open_by_due", "complaints__departm_77b491_idx"]:
+        assert kept in indexes, kept
+    with connection.cursor() as cursor:
+        every = connection.introspection.get_constraints(cursor, "complaints_complaint")
+    assert any(info["unique"] and info["columns"] == ["tracking_no"] for info in every.values())
+    assert any(info["unique"] and info["columns"] == ["external_source", "external_id"] for info in every.values())
 
 
 def test_the_migration_runs_again_over_what_it_left(db):
@@ -44,8 +50,7 @@ def test_the_migration_runs_again_over_what_it_left(db):
 
     editor = Editor()
     import_module("complaints.migrations.0011_fewer_indexes").forwards(None, editor)
-    assert editor.statements == []
-    assert MigrationExecutor(connection).migration_plan([("complaints", "0011_fewer_indexes")]) == []
+    assert [s for s in editor.statements if not s.startswith("SET LOCAL")] == []
 
 
 def test_a_ledger_event_pays_for_two_indexes_and_the_primary_key(db):
@@ -62,6 +67,13 @@ def test_a_ledger_event_pays_for_two_indexes_and_the_primary_key(db):
 def test_customer_look_ups_have_plain_indexes_only(db):
     with connection.cursor() as cursor:
         found = connection.introspection.get_constraints(cursor, "customers_customer")
-    names = {name for name, info in found.items() if info["index"]}
-    assert not [name for name in names if name.endswith("_like")]
-    assert {"customer_phone_hash", "customer_email_hash", "customer_no", "customer_id_number_hash"} <= names
+    indexes = {name: tuple(info["columns"]) for name, info in found.items() if info["index"]}
+    assert not [name for name in indexes if name.endswith("_like")]
+    for name, column in [
+        ("customer_phone_hash", "phone_hash"),
+        ("customer_email_hash", "email_hash"),
+        ("customer_no", "customer_no"),
+        ("customer_id_number_hash", "id_number_hash"),
+        ("customer_value_tier", "value_tier"),
+    ]:
+        assert indexes[name] == (column,) and list(indexes.values()).count((column,)) == 1

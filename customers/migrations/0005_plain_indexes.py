@@ -1,8 +1,8 @@
 """The customer table's look-up indexes as plain btrees: `db_index=True` also made, on PostgreSQL, a
 varchar_pattern_ops copy of each for LIKE, which nothing uses (every look-up is by equality), and
 every new or changed profile paid for it. The copies are dropped and the plain indexes renamed to the
-Meta names, found by their columns; nothing is rebuilt. The state operations are what makemigrations
-wrote (complaints 0011 does the same for the case table)."""
+Meta names, found by their columns; nothing is rebuilt, and the reverse leaves them so. The state
+operations are what makemigrations wrote (complaints 0011 does the same for the case table)."""
 
 
 from django.db import migrations, models
@@ -21,6 +21,8 @@ TABLE = "customers_customer"
 
 def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
     connection, qn = schema_editor.connection, schema_editor.quote_name
+    if connection.vendor == "postgresql":  # fail, rather than queue every reader, behind a long query
+        schema_editor.execute("SET LOCAL lock_timeout = '10s'")
     with connection.cursor() as cursor:
         indexes = connection.introspection.get_constraints(cursor, TABLE)
     present = set(indexes)
@@ -32,7 +34,9 @@ def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
             continue
         if name.endswith("_like"):
             schema_editor.execute(f"DROP INDEX {qn(name)}")
-        elif name != KEPT[columns] and KEPT[columns] not in present:
+        elif name != KEPT[columns] and KEPT[columns] in present:
+            schema_editor.execute(f"DROP INDEX {qn(name)}")  # the kept one exists already: a duplicate
+        elif name != KEPT[columns]:
             if connection.vendor == "postgresql":
                 schema_editor.execute(f"ALTER INDEX {qn(name)} RENAME TO {qn(KEPT[columns])}")
             else:

@@ -3,7 +3,8 @@ index both repeated what the unique (complaint, seq) constraint's index already 
 (every action on every case, every imported row) paid two index writes for nothing.
 
 The indexes are found by their columns and dropped; the state operations are what makemigrations
-wrote (on SQLite its AlterField would rebuild the whole ledger table)."""
+wrote (on SQLite its AlterField would rebuild the whole ledger table). The reverse leaves them
+dropped."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -11,6 +12,8 @@ from django.db import migrations, models
 
 def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
     connection = schema_editor.connection
+    if connection.vendor == "postgresql":  # fail, rather than queue every reader, behind a long query
+        schema_editor.execute("SET LOCAL lock_timeout = '10s'")
     with connection.cursor() as cursor:
         indexes = connection.introspection.get_constraints(cursor, "ledger_ledgerevent")
     for name, info in indexes.items():
