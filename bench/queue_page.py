@@ -44,7 +44,7 @@ INSERT INTO complaints_complaint (
   appealed, appeal_reason, proposal_text, refusal_reason, outcome, outcome_note, open_routes, external_route,
   external_reference, withdrawn_reason, reply_text, reopen_count, search_text, subject_key_id,
   sla_paused_seconds, department_id, owner_id, ack_due_at, ack_warn_at, acknowledged_at, accepted_at,
-  resolution_due_at, resolution_warn_at
+  resolution_due_at, resolution_warn_at, external_source, external_id, legal_hold
 )
 SELECT
   'TS20260101-' || lpad(g::text, 7, '0'), 'sha256$0$0', 'web', now() - (g %% 90) * interval '1 day', 'zh-hans',
@@ -59,7 +59,7 @@ SELECT
   now() - (g %% 90) * interval '1 day' + interval '24 hours',
   now() - (g %% 90) * interval '1 day' + interval '19 hours',
   now() - (g %% 90) * interval '1 day' + interval '2 hours', now() - (g %% 90) * interval '1 day' + interval '2 hours',
-  now() + ((g %% 40) - 10) * interval '1 day', now() + ((g %% 40) - 12) * interval '1 day'
+  now() + ((g %% 40) - 10) * interval '1 day', now() + ((g %% 40) - 12) * interval '1 day', '', '', false
 FROM generate_series(1, %(cases)s) AS g
 """
 
