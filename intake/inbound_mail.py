@@ -440,7 +440,7 @@ def process(mail: InboundMail, raw: bytes) -> None:
     try:
         case = _case_answered(parsed)
         if case is not None:
-            _record_reply(mail, raw, parsed, case)
+            record_reply(mail, raw, parsed, case)
         else:
             _register(mail, raw, parsed)
     except MailRefused as exc:
@@ -573,7 +573,7 @@ def _register(mail: InboundMail, raw: bytes, parsed: ParsedMail) -> None:
     send_receipt_after_commit(complaint, access_code)
 
 
-def _record_reply(
+def record_reply(
     mail: InboundMail, raw: bytes, parsed: ParsedMail, case: Complaint, actor: Actor | None = None
 ) -> None:
     """The mail as the complainant's message on the case: by the mail channel for a proven reply, or

@@ -28,7 +28,7 @@ from evidence import store
 from evidence.actions import add_evidence
 from evidence.choices import EvidenceKind, Via
 
-from .inbound_mail import MailRefused, _record_reply, envelope_sender, parse, pending, surviving
+from .inbound_mail import MailRefused, envelope_sender, parse, pending, record_reply, surviving
 from .models import InboundMail, InboundMailStatus
 from .views import _form_context
 
@@ -118,7 +118,7 @@ def mail_handle(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark a pending mail handled, with a note; a tracking number links the case it was registered
     as (or added to), and the raw mail becomes evidence there. With `as_reply`, the agent confirms the
     mail is the complainant's: it goes on the case as their message, into the contact log, with its
-    attachments, as a proven reply would (inbound_mail._record_reply), by the agent."""
+    attachments, as a proven reply would (inbound_mail.record_reply), by the agent."""
     _check_desk(request)
     mail = _mail_for(request, pk)
     if not pending().filter(pk=mail.pk).exists():
@@ -162,7 +162,7 @@ def mail_handle(request: HttpRequest, pk: int) -> HttpResponse:
                         except (Http404, PermissionDenied) as exc:
                             message = _("找不到您可处理的投诉：%(no)s") % {"no": kept.tracking_no}
                             raise ValidationError("tracking_no", message) from exc
-                    _record_reply(mail, raw, parse(raw, envelope_sender(mail)), complaint, Actor.staff(request.user))
+                    record_reply(mail, raw, parse(raw, envelope_sender(mail)), complaint, Actor.staff(request.user))
                 else:
                     add_evidence(
                         complaint,
