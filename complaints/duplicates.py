@@ -6,6 +6,7 @@ texts are similar (Jaccard similarity of CJK character bigrams and Latin words).
 duplicate into the other case: both keep their own history, evidence and ledger chain, and each
 names the other."""
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -19,7 +20,7 @@ from django.utils.translation import gettext as _
 from core.errors import ValidationError
 
 from .actions import _run, _system_event
-from .choices import DuplicateStatus, RiskFlag, Status
+from .choices import OPEN_STATES, DuplicateStatus, RiskFlag, Status
 from .ledgering import Actor
 from .models import Complaint, DuplicateLink
 from .search import _CJK, _cjk_tokens, _latin_words
@@ -45,41 +46,63 @@ def _text(complaint: Complaint) -> str:
     return f"{complaint.title}\n{complaint.description}"
 
 
-def find_duplicates(complaint_id: int, now: datetime | None = None) -> list[DuplicateLink]:
-    """Link a newly received case to the complainant's similar recent cases (run after intake)."""
+def find_duplicates(complaint_id: int, now: datetime | None = None, *, later: bool = False) -> list[DuplicateLink]:
+    """Link a newly received case to the complainant's similar recent cases (run after intake).
+
+    With `later` (imports, whose files need not be sorted by date), the complainant's open cases
+    received after this one within the window are checked too: such a case is linked to this one as
+    its possible duplicate, as if this case had been stored first."""
     complaint = Complaint.objects.filter(pk=complaint_id).first()
     if complaint is None or complaint.customer_id is None:
         return []
     window = timedelta(days=settings.COMPLAINTDESK_DUPLICATE_WINDOW_DAYS)
-    earlier = (
-        Complaint.objects.filter(
-            customer_id=complaint.customer_id,
-            received_at__gte=complaint.received_at - window,
-            received_at__lte=complaint.received_at,
-        )
+    same_person = (
+        Complaint.objects.filter(customer_id=complaint.customer_id)
         .exclude(pk=complaint.pk)
         .exclude(status=Status.MERGED)
-        .only("id", "tracking_no", "title", "description")
-        .order_by("-received_at")[:50]
+        .only("id", "tracking_no", "title", "description", "risk_flags")
     )
-    threshold = settings.COMPLAINTDESK_DUPLICATE_THRESHOLD
+    earlier = same_person.filter(
+        received_at__gte=complaint.received_at - window, received_at__lte=complaint.received_at
+    ).order_by("-received_at")[:50]
     text = _text(complaint)
-    found = [(other, similarity(text, _text(other))) for other in earlier]
-    found = [(other, score) for other, score in found if score >= threshold]
-    if not found:
-        return []
-    links = []
+    links = _link(complaint, _similar(text, earlier), now)
+    if later:
+        after = same_person.filter(
+            received_at__gt=complaint.received_at,
+            received_at__lte=complaint.received_at + window,
+            status__in=OPEN_STATES,
+        ).order_by("received_at")[:50]
+        for other, score in _similar(text, after):
+            links += _link(other, [(complaint, score)], now)
+    return links
+
+
+def _similar(text: str, cases: Iterable[Complaint]) -> list[tuple[Complaint, float]]:
+    threshold = settings.COMPLAINTDESK_DUPLICATE_THRESHOLD
+    scored = [(other, similarity(text, _text(other))) for other in cases]
+    return [(other, score) for other, score in scored if score >= threshold]
+
+
+def _link(complaint: Complaint, found: list[tuple[Complaint, float]], now: datetime | None) -> list[DuplicateLink]:
+    """`complaint` is a possible duplicate of each found case: the links (new ones only), the
+    `repeat` flag and one `suspect_duplicate` event naming them."""
+    links, new = [], []
     with transaction.atomic():
         for other, score in found:
-            link, _created = DuplicateLink.objects.get_or_create(
+            link, created = DuplicateLink.objects.get_or_create(
                 complaint=complaint, candidate=other, defaults={"score": Decimal(f"{score:.3f}")}
             )
             links.append(link)
+            if created:
+                new.append((other, score))
+        if not new:
+            return links
 
         def change(c: Complaint, at: datetime) -> dict[str, Any] | None:
             if RiskFlag.REPEAT not in c.risk_flags:
                 c.risk_flags = sorted({*c.risk_flags, RiskFlag.REPEAT})
-            return {"candidates": [[other.tracking_no, round(score, 3)] for other, score in found]}
+            return {"candidates": [[other.tracking_no, round(score, 3)] for other, score in new]}
 
         _system_event(complaint, "suspect_duplicate", change, now or timezone.now())
     return links

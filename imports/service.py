@@ -258,13 +258,14 @@ class _Batches:
     def after_commit(self, prepared: Any) -> None:
         """The duplicate check of intake (complaints.duplicates) for the batch's open cases that have a
         complainant's profile: each is linked to the same person's similar earlier cases within the
-        window, for an agent to confirm or dismiss. Closed history is not checked, and a failure is
-        logged, never stops the import."""
+        window, for an agent to confirm or dismiss. A file need not be sorted by date: the person's
+        open cases received later, stored by earlier batches, are linked to it in turn. Closed
+        history is not checked, and a failure is logged, never stops the import."""
         from complaints.duplicates import find_duplicates
 
         for case_id in prepared.open_with_customer:
             try:
-                find_duplicates(case_id)
+                find_duplicates(case_id, later=True)
             except Exception:
                 log.exception("import: duplicate check of case %s failed", case_id)
 

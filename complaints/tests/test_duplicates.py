@@ -61,6 +61,31 @@ def test_other_people_other_texts_and_old_cases_are_not_linked(cast, file):
     assert not DuplicateLink.objects.exists()
 
 
+def test_a_case_stored_after_a_later_one_links_that_one_when_asked(cast, file):
+    """Imports (files not sorted by date) look both ways: the later open case becomes the duplicate."""
+    from complaints.duplicates import find_duplicates
+
+    later, _ = file()
+    earlier, _ = file(description="电热水壶使用三天就漏电了，要求退款并赔偿，请尽快处理。", complainant_email="")
+    Complaint.objects.filter(pk=earlier.pk).update(received_at=later.received_at - timedelta(days=3))
+    DuplicateLink.objects.all().delete()  # as if `earlier` had just been imported, after `later`
+    assert find_duplicates(earlier.pk) == []  # intake's check: earlier cases only
+    [link] = find_duplicates(earlier.pk, later=True)
+    assert (link.complaint, link.candidate) == (later, earlier)
+    later.refresh_from_db()
+    assert RiskFlag.REPEAT in later.risk_flags
+    assert LedgerEvent.objects.get(complaint=later, action="suspect_duplicate").data["candidates"][0][0] == (
+        earlier.tracking_no
+    )
+    # Asking again links nothing new and records nothing more.
+    assert find_duplicates(earlier.pk, later=True) == [link]
+    assert LedgerEvent.objects.filter(complaint=later, action="suspect_duplicate").count() == 1
+    # A later case no longer open is left alone (the rows are edited behind the ledger's back here).
+    DuplicateLink.objects.all().delete()
+    Complaint.objects.filter(pk=later.pk).update(status=Status.CLOSED)
+    assert find_duplicates(earlier.pk, later=True) == []
+
+
 def test_a_merge_keeps_both_histories_evidence_and_chains(cast, file, api_as):
     first, _ = file()
     second, code = file()

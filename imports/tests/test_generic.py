@@ -214,6 +214,24 @@ def test_an_imported_repeat_is_linked_as_a_possible_duplicate_as_at_intake(org, 
     assert DuplicateLink.objects.count() == 1
 
 
+def test_a_file_not_sorted_by_date_still_links_the_later_case(org, tmp_path, run):
+    from complaints.models import DuplicateLink
+
+    rows = [
+        HEADER,
+        row(2, 电话="13800130001", 投诉内容="电热水壶使用三天后漏电，要求退款，至今没人处理。", 受理日期="2024/03/12"),
+        row(1, 投诉内容="电热水壶使用三天后漏电，要求退款。", 受理日期="2024/03/05"),
+    ]
+    # One row per batch: the later case is stored and checked before the earlier one exists.
+    assert run(write_csv(tmp_path / "u.csv", rows), "csv", mapping=MAPPING, batch_size=1).summary.created == 2
+    case = {c.external_id: c for c in Complaint.objects.all()}
+    [link] = DuplicateLink.objects.all()
+    assert (link.complaint, link.candidate) == (case["CRM-2"], case["CRM-1"])
+    assert "repeat" in case["CRM-2"].risk_flags and "repeat" not in case["CRM-1"].risk_flags
+    assert LedgerEvent.objects.filter(complaint=case["CRM-2"], action="suspect_duplicate").count() == 1
+    assert intact()
+
+
 def test_identity_mapping_and_source_option(org, tmp_path, run):
     path = write_csv(
         tmp_path / "plain.csv",
