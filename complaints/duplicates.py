@@ -60,7 +60,7 @@ def find_duplicates(complaint_id: int, now: datetime | None = None, *, later: bo
         Complaint.objects.filter(customer_id=complaint.customer_id)
         .exclude(pk=complaint.pk)
         .exclude(status=Status.MERGED)
-        .only("id", "tracking_no", "title", "description", "risk_flags")
+        .only("id", "tracking_no", "title", "description")
     )
     earlier = same_person.filter(
         received_at__gte=complaint.received_at - window, received_at__lte=complaint.received_at
@@ -85,8 +85,8 @@ def _similar(text: str, cases: Iterable[Complaint]) -> list[tuple[Complaint, flo
 
 
 def _link(complaint: Complaint, found: list[tuple[Complaint, float]], now: datetime | None) -> list[DuplicateLink]:
-    """`complaint` is a possible duplicate of each found case: the links (new ones only), the
-    `repeat` flag and one `suspect_duplicate` event naming them."""
+    """`complaint` is a possible duplicate of each found case. Returns the links, old and new; the
+    new ones also give the case the `repeat` flag and one `suspect_duplicate` event naming them."""
     links, new = [], []
     with transaction.atomic():
         for other, score in found:
