@@ -319,10 +319,30 @@ _FIELDS = {
     ),
     TrendDimension.PRODUCT: ("product_name", "product_sku"),
     TrendDimension.ORG_UNIT: ("org_unit_id", "org_unit__name"),
+    TrendDimension.REGION: ("org_unit__path",),
 }
 
 
-def _key(dimension: str, row: dict[str, Any]) -> tuple[str, str] | None:
+def _regions() -> dict[str, tuple[str, str]]:
+    """Every unit of kind region by its path: (id, name)."""
+    from accounts.choices import OrgUnitKind
+    from accounts.models import OrgUnit
+
+    units = OrgUnit.objects.filter(kind=OrgUnitKind.REGION).values_list("path", "pk", "name")
+    return {path: (str(pk), name) for path, pk, name in units}
+
+
+def region_of(path: str, regions: dict[str, tuple[str, str]]) -> tuple[str, str] | None:
+    """The nearest unit of kind region on a unit's path ("/1/5/12/"), the unit itself included."""
+    ids = path.strip("/").split("/") if path else []
+    for depth in range(len(ids), 0, -1):
+        found = regions.get("/" + "/".join(ids[:depth]) + "/")
+        if found is not None:
+            return found
+    return None
+
+
+def _key(dimension: str, row: dict[str, Any], regions: dict[str, tuple[str, str]]) -> tuple[str, str] | None:
     """(value, label) of a row grouped by _FIELDS; None when the case has no value for the dimension."""
     if dimension == TrendDimension.TOTAL:
         return "all", _("全部投诉")
@@ -335,6 +355,8 @@ def _key(dimension: str, row: dict[str, Any]) -> tuple[str, str] | None:
     if dimension == TrendDimension.PRODUCT:
         name, sku = row["product_name"].strip(), row["product_sku"].strip()
         return (name, name) if name else ((sku, sku) if sku else None)
+    if dimension == TrendDimension.REGION:
+        return region_of(row["org_unit__path"] or "", regions)
     if row["org_unit_id"] is None:
         return None
     return str(row["org_unit_id"]), row["org_unit__name"]
@@ -352,6 +374,11 @@ def value_q(dimension: str, value: str) -> Q:
         return Q(product_name=value) | Q(product_name="", product_sku=value)
     if not value.isdigit():
         return Q(pk__in=[])
+    if dimension == TrendDimension.REGION:  # its units (a region inside it is told apart by _key)
+        from accounts.models import OrgUnit
+
+        path = OrgUnit.objects.filter(pk=int(value)).values_list("path", flat=True).first()
+        return Q(org_unit__path__startswith=path) if path else Q(pk__in=[])
     return Q(org_unit_id=int(value))
 
 
@@ -375,8 +402,9 @@ def daily_counts(queryset: QuerySet, dimension: str, *, end: date, window_days: 
     )
     by_value: dict[str, dict[date, int]] = defaultdict(dict)
     labels: dict[str, str] = {}
+    regions = _regions() if dimension == TrendDimension.REGION else {}
     for row in rows:
-        key = _key(dimension, row)
+        key = _key(dimension, row, regions)
         if key is None:
             continue
         value, label = key
@@ -410,7 +438,7 @@ def label_of(dimension: str, value: str) -> str:
         if value == NONE_VALUE:
             return _("未分类")
         return Category.objects.filter(code=value).values_list("name", flat=True).first() or value
-    if dimension == TrendDimension.ORG_UNIT and value.isdigit():
+    if dimension in (TrendDimension.ORG_UNIT, TrendDimension.REGION) and value.isdigit():
         return OrgUnit.objects.filter(pk=int(value)).values_list("name", flat=True).first() or value
     return value
 
@@ -752,7 +780,13 @@ def _raise(spike: Spike) -> SpikeAlert | None:
 
 # The most specific dimension first: a rise on one product also lifts its unit, its category and the
 # total; those alerts are kept and shown, but nobody is told about the same complaints twice.
-DETECTION_ORDER = (TrendDimension.PRODUCT, TrendDimension.ORG_UNIT, TrendDimension.CATEGORY, TrendDimension.TOTAL)
+DETECTION_ORDER = (
+    TrendDimension.PRODUCT,
+    TrendDimension.ORG_UNIT,
+    TrendDimension.REGION,
+    TrendDimension.CATEGORY,
+    TrendDimension.TOTAL,
+)
 
 
 def detect(*, end: date | None = None, windows: Sequence[int] = SPIKE_WINDOWS) -> list[SpikeAlert]:

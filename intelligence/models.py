@@ -123,6 +123,7 @@ class TrendDimension(models.TextChoices):
     CATEGORY = "category", _("投诉分类")  # the top-level category
     PRODUCT = "product", _("产品/服务")  # product_name, or the SKU where no name was given
     ORG_UNIT = "org_unit", _("组织单元")  # the unit complained about (not rolled up to its parents)
+    REGION = "region", _("所属区域")  # the unit's region: its nearest unit of kind region, itself included
 
 
 class SpikeAlert(models.Model):

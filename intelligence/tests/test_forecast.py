@@ -17,7 +17,7 @@ import pytest
 import time_machine
 from django.test import Client
 
-from accounts.models import Notification
+from accounts.models import Notification, OrgUnit
 from complaints import actions as case_actions
 from complaints.intake import IntakeData, check_intake
 from complaints.ledgering import Actor
@@ -183,6 +183,31 @@ def test_daily_counts_are_by_received_day_in_the_organisations_time_zone(templat
     assert total.counts[-2:] == [1, 2]
 
 
+def test_region_counts_roll_each_unit_up_to_its_nearest_region(template, org, cast, api_as):
+    day = datetime(2025, 10, 18, 10, 0, tzinfo=SHANGHAI)
+    ids = bulk(template, org, [(day, KETTLE, "a")] * 5)
+    units = [org.store_sz, org.store_sz, org.south, org.store_bj, org.company]
+    for pk, unit in zip(ids, units, strict=True):
+        Complaint.objects.filter(pk=pk).update(org_unit=unit)
+    found = forecast.daily_counts(forecast.base_queryset(), "region", end=date(2025, 10, 18))
+    assert {v: (s.label, s.counts) for v, s in found.items()} == {
+        str(org.south.pk): ("华南区", [3]),  # two in its store, one filed with the region itself
+        str(org.north.pk): ("华北区", [1]),
+    }  # the company-level case has no region
+    # A region inside a region keeps its own cases; the outer one keeps the rest.
+    inner = OrgUnit.objects.create(name="深圳片区", kind="region", parent=org.south)
+    Complaint.objects.filter(pk=ids[0]).update(org_unit=inner)
+    south = forecast.series_for(forecast.base_queryset(), "region", str(org.south.pk), end=date(2025, 10, 18))
+    assert (south.label, south.counts) == ("华南区", [2])
+    assert forecast.series_for(forecast.base_queryset(), "region", str(inner.pk), end=date(2025, 10, 18)).counts == [1]
+    assert forecast.label_of("region", str(org.north.pk)) == "华北区"
+    # The API takes the dimension like the others.
+    with time_machine.travel(datetime(2025, 10, 19, 12, 0, tzinfo=SHANGHAI), tick=False):
+        answer = api_as(cast.analyst).get(f"/intelligence/forecast?dimension=region&value={org.south.pk}")
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["label"] == "华南区" and answer.json()["history_complaints"] == 2
+
+
 def test_an_injected_rise_on_one_product_is_detected_with_its_size_and_phrase(template, org, cast):
     history(template, org)
     yesterday = TODAY - timedelta(days=1)
@@ -203,11 +228,13 @@ def test_an_injected_rise_on_one_product_is_detected_with_its_size_and_phrase(te
     # Told in-app: the supervisor of the cases' department and the manager of their region.
     told = set(Notification.objects.filter(kind="spike_alert").values_list("recipient__username", flat=True))
     assert {"supervisor", "manager"} <= told and "qsupervisor" not in told and "agent" not in told
-    # Once: the same rise lifted the unit, the category and the total (alerts kept, not told again).
+    # Once: the same rise lifted the unit, its region, the category and the total (alerts kept, not
+    # told again).
     told_supervisor = Notification.objects.filter(recipient=cast.supervisor, kind="spike_alert")
     messages = list(told_supervisor.values_list("message", flat=True))
     assert len(messages) == 1 and SCOOTER in messages[0] and "刹车" in messages[0] and "+" in messages[0], messages
     assert SpikeAlert.objects.filter(dimension="total").exists()
+    assert SpikeAlert.objects.get(dimension="region").value == str(org.south.pk)
 
 
 def test_normal_noise_raises_no_alert(template, org):
