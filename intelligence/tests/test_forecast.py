@@ -348,7 +348,11 @@ def test_the_trends_page_shows_counts_forecast_and_alerts_to_those_allowed(templ
         page = _login(cast.supervisor).get("/staff/intelligence/trends/", {"dimension": "product", "value": KETTLE})
         analyst = _login(cast.analyst).get("/staff/intelligence/trends/")
         auditor = _login(cast.auditor).get("/staff/intelligence/trends/")
+        region = _login(cast.analyst).get("/staff/intelligence/trends/", {"dimension": "region"})
     assert page.status_code == 200
+    # The region chooser offers the stores' region, preselected, with its forecast.
+    assert region.status_code == 200 and region.context["value"] == str(org.south.pk)
+    assert "华南区" in region.content.decode() and 'id="forecast-table"' in region.content.decode()
     html = page.content.decode()
     assert "<svg" in html and 'id="forecast-table"' in html and "<script>" not in html  # no inline script (CSP)
     assert html.count("<tr>", html.index('id="forecast-table"')) >= 28
