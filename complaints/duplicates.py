@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -62,17 +63,20 @@ def find_duplicates(complaint_id: int, now: datetime | None = None, *, later: bo
         .exclude(status=Status.MERGED)
         .only("id", "tracking_no", "title", "description")
     )
+    # Received at the same moment (an import's dates often carry no time): the lower id came first,
+    # so two such cases are linked one way only.
+    at = complaint.received_at
+    same_moment = Q(received_at=at)
     earlier = same_person.filter(
-        received_at__gte=complaint.received_at - window, received_at__lte=complaint.received_at
-    ).order_by("-received_at")[:50]
+        Q(received_at__gte=at - window, received_at__lt=at) | (same_moment & Q(pk__lt=complaint.pk))
+    ).order_by("-received_at", "-pk")[:50]
     text = _text(complaint)
     links = _link(complaint, _similar(text, earlier), now)
     if later:
         after = same_person.filter(
-            received_at__gt=complaint.received_at,
-            received_at__lte=complaint.received_at + window,
+            Q(received_at__gt=at, received_at__lte=at + window) | (same_moment & Q(pk__gt=complaint.pk)),
             status__in=OPEN_STATES,
-        ).order_by("received_at")[:50]
+        ).order_by("received_at", "pk")[:50]
         for other, score in _similar(text, after):
             links += _link(other, [(complaint, score)], now)
     return links

@@ -3,7 +3,8 @@ with 80 % and 95 % intervals, and spike detection against the forecast.
 
 - Counts: complaints by the day they were received in the organisation's time zone (settings.TIME_ZONE),
   merged duplicates left out, per value of a dimension: the total, the top-level category, the product
-  (product_name, or the SKU where no name was given) and the org unit. A value's series starts on its
+  (product_name, or the SKU where no name was given), the org unit, and the unit's region (its
+  nearest unit of kind region, itself included). A value's series starts on its
   first complaint in the window (default 180 days) and ends on the last *complete* day (yesterday):
   today's partial count would read as a drop.
 - Forecast: a Poisson GLM (statsmodels) with day-of-week effects, a holiday indicator (a weekday that is
@@ -374,12 +375,24 @@ def value_q(dimension: str, value: str) -> Q:
         return Q(product_name=value) | Q(product_name="", product_sku=value)
     if not value.isdigit():
         return Q(pk__in=[])
-    if dimension == TrendDimension.REGION:  # its units (a region inside it is told apart by _key)
-        from accounts.models import OrgUnit
-
-        path = OrgUnit.objects.filter(pk=int(value)).values_list("path", flat=True).first()
-        return Q(org_unit__path__startswith=path) if path else Q(pk__in=[])
+    if dimension == TrendDimension.REGION:
+        return _region_q(int(value))
     return Q(org_unit_id=int(value))
+
+
+def _region_q(unit_id: int) -> Q:
+    """The cases of a region's units, less those of the regions inside it (they keep their own)."""
+    from accounts.choices import OrgUnitKind
+    from accounts.models import OrgUnit
+
+    path = OrgUnit.objects.filter(pk=unit_id, kind=OrgUnitKind.REGION).values_list("path", flat=True).first()
+    if not path:
+        return Q(pk__in=[])
+    q = Q(org_unit__path__startswith=path)
+    inner = OrgUnit.objects.filter(kind=OrgUnitKind.REGION, path__startswith=path).exclude(pk=unit_id)
+    for inner_path in inner.values_list("path", flat=True):
+        q &= ~Q(org_unit__path__startswith=inner_path)
+    return q
 
 
 def base_queryset() -> QuerySet:
@@ -429,6 +442,7 @@ def series_for(queryset: QuerySet, dimension: str, value: str, *, end: date, win
 
 
 def label_of(dimension: str, value: str) -> str:
+    from accounts.choices import OrgUnitKind
     from accounts.models import OrgUnit
     from complaints.models import Category
 
@@ -439,7 +453,10 @@ def label_of(dimension: str, value: str) -> str:
             return _("未分类")
         return Category.objects.filter(code=value).values_list("name", flat=True).first() or value
     if dimension in (TrendDimension.ORG_UNIT, TrendDimension.REGION) and value.isdigit():
-        return OrgUnit.objects.filter(pk=int(value)).values_list("name", flat=True).first() or value
+        units = OrgUnit.objects.filter(pk=int(value))
+        if dimension == TrendDimension.REGION:
+            units = units.filter(kind=OrgUnitKind.REGION)
+        return units.values_list("name", flat=True).first() or value
     return value
 
 
@@ -477,10 +494,13 @@ def forecast_for(user: Any, dimension: str, value: str, *, horizon: int = HORIZO
         series = series_for(queryset, dimension, value, end=end)
     else:  # no value chosen (none has complaints yet): an empty series, not the cases without a value
         series = Series(dimension, value, "", end + timedelta(days=1), [])
+    label = series.label
+    if not org_wide and not series.counts and dimension in (TrendDimension.ORG_UNIT, TrendDimension.REGION):
+        label = value  # no case of theirs there: a unit's name is not told by its id alone
     answer: dict[str, Any] = {
         "dimension": dimension,
         "value": value,
-        "label": series.label,
+        "label": label,
         "org_wide": org_wide,
         "history": [{"date": d.isoformat(), "count": c} for d, c in zip(series.days, series.counts, strict=True)],
         "history_complaints": sum(series.counts),

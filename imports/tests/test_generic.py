@@ -232,6 +232,21 @@ def test_a_file_not_sorted_by_date_still_links_the_later_case(org, tmp_path, run
     assert intact()
 
 
+def test_two_cases_received_at_the_same_moment_are_linked_one_way(org, tmp_path, run):
+    from complaints.models import DuplicateLink
+
+    rows = [
+        HEADER,
+        row(1, 投诉内容="电热水壶使用三天后漏电，要求退款。", 受理日期="2024/03/05"),
+        row(2, 电话="13800130001", 投诉内容="电热水壶使用三天后漏电，要求退款，至今没人处理。", 受理日期="2024/03/05"),
+    ]
+    assert run(write_csv(tmp_path / "s.csv", rows), "csv", mapping=MAPPING).summary.created == 2
+    case = {c.external_id: c for c in Complaint.objects.all()}
+    [link] = DuplicateLink.objects.all()  # not also CRM-1 -> CRM-2: the file's order decides
+    assert (link.complaint, link.candidate) == (case["CRM-2"], case["CRM-1"])
+    assert intact()
+
+
 def test_identity_mapping_and_source_option(org, tmp_path, run):
     path = write_csv(
         tmp_path / "plain.csv",

@@ -201,6 +201,21 @@ def test_region_counts_roll_each_unit_up_to_its_nearest_region(template, org, ca
     assert (south.label, south.counts) == ("华南区", [2])
     assert forecast.series_for(forecast.base_queryset(), "region", str(inner.pk), end=date(2025, 10, 18)).counts == [1]
     assert forecast.label_of("region", str(org.north.pk)) == "华北区"
+    assert forecast.label_of("region", str(org.store_sz.pk)) == str(org.store_sz.pk)  # not a region
+    # The cases an alert on the outer region names leave the inner region's out, too.
+    assert set(
+        Complaint.objects.filter(forecast.value_q("region", str(org.south.pk))).values_list("pk", flat=True)
+    ) == {
+        ids[1],
+        ids[2],
+    }
+    assert not Complaint.objects.filter(forecast.value_q("region", str(org.store_sz.pk))).exists()
+    # A unit's name is not told by its id to someone who sees none of its cases.
+    west = OrgUnit.objects.create(name="西区", kind="region", parent=org.company)
+    with time_machine.travel(datetime(2025, 10, 19, 12, 0, tzinfo=SHANGHAI), tick=False):
+        scoped = forecast.forecast_for(cast.supervisor, "region", str(west.pk))
+        org_wide = forecast.forecast_for(cast.analyst, "region", str(west.pk))
+    assert (scoped["label"], org_wide["label"]) == (str(west.pk), "西区")
     # The API takes the dimension like the others.
     with time_machine.travel(datetime(2025, 10, 19, 12, 0, tzinfo=SHANGHAI), tick=False):
         answer = api_as(cast.analyst).get(f"/intelligence/forecast?dimension=region&value={org.south.pk}")
