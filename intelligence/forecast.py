@@ -333,7 +333,7 @@ def _regions() -> dict[str, tuple[str, str]]:
     return {path: (str(pk), name) for path, pk, name in units}
 
 
-def region_of(path: str, regions: dict[str, tuple[str, str]]) -> tuple[str, str] | None:
+def _region_of(path: str, regions: dict[str, tuple[str, str]]) -> tuple[str, str] | None:
     """The nearest unit of kind region on a unit's path ("/1/5/12/"), the unit itself included."""
     ids = path.strip("/").split("/") if path else []
     for depth in range(len(ids), 0, -1):
@@ -357,7 +357,7 @@ def _key(dimension: str, row: dict[str, Any], regions: dict[str, tuple[str, str]
         name, sku = row["product_name"].strip(), row["product_sku"].strip()
         return (name, name) if name else ((sku, sku) if sku else None)
     if dimension == TrendDimension.REGION:
-        return region_of(row["org_unit__path"] or "", regions)
+        return _region_of(row["org_unit__path"] or "", regions)
     if row["org_unit_id"] is None:
         return None
     return str(row["org_unit_id"]), row["org_unit__name"]
